@@ -1,0 +1,23 @@
+"""The Celery app: worker and beat share it; configuration comes from Django settings."""
+
+import os
+
+from celery import Celery
+from django.conf import settings
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("console")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def setup_periodic_tasks(sender, **kwargs):
+    # The sweeper is the safety net for the "database first" invariant: anything committed
+    # whose doorbell message was lost (Redis restart, killed worker) is queued again.
+    sender.add_periodic_task(
+        float(settings.SWEEPER_INTERVAL_SECONDS),
+        sender.signature("moderation.tasks.pending_sweep_task"),
+        name="sweep pending work",
+    )

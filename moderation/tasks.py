@@ -1,0 +1,28 @@
+"""Celery tasks: thin. Id in -> one service -> record. Every task is safe to run twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from moderation import services
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="moderation.tasks.comment_classify_task")
+def comment_classify_task(*, comment_id: int) -> None:
+    services.comment_classify(comment_id=comment_id)
+
+
+@shared_task(name="moderation.tasks.pending_sweep_task")
+def pending_sweep_task() -> dict[str, int]:
+    counts = services.pending_sweep(
+        grace=dt.timedelta(seconds=settings.SWEEPER_GRACE_SECONDS), batch=settings.SWEEPER_BATCH_SIZE
+    )
+    if any(counts.values()):
+        log.info("sweeper re-queued %s", counts)
+    return counts

@@ -1,0 +1,2 @@
+// Console behaviour that must not be inline (CSP): small, dependency-free.
+"use strict";

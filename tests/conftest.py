@@ -1,0 +1,82 @@
+"""Named personas (STYLE.md): an officer, a duty manager, a policy admin and an outsider
+(signed in, no role). Every test runs against the real PostgreSQL from DATABASE_URL."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from accounts import roles
+from tests.factories import UserFactory
+
+
+def _with_role(username: str, role: str | None):
+    user = UserFactory(username=username)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def officer(db):
+    return _with_role("olivia.officer", roles.OFFICER)
+
+
+@pytest.fixture
+def duty_manager(db):
+    return _with_role("dev.duty", roles.DUTY_MANAGER)
+
+
+@pytest.fixture
+def policy_admin(db):
+    return _with_role("alex.admin", roles.POLICY_ADMIN)
+
+
+@pytest.fixture
+def outsider(db):
+    return _with_role("nobody", None)
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) -> a test client signed in as that user."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _fresh_matcher():
+    # The compiled rule set is cached per process; tests that publish must not leak.
+    from policy.selectors import forget_published_matcher
+
+    forget_published_matcher()
+    yield
+    forget_published_matcher()
+
+
+@pytest.fixture
+def broker():
+    """The real Redis broker (REDIS_URL): emptied before the test; .messages() reads what
+    was enqueued as (task name, kwargs) without consuming anything a worker would need."""
+    import base64
+    import json
+
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete("celery")
+
+    class Broker:
+        def messages(self, queue: str = "celery"):
+            out = []
+            for raw in reversed(client.lrange(queue, 0, -1)):  # LPUSH: oldest last
+                envelope = json.loads(raw)
+                args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
+                out.append((envelope["headers"]["task"], kwargs))
+            return out
+
+    yield Broker()
+    client.delete("celery")

@@ -1,0 +1,266 @@
+"""Built-in detectors for things a word list cannot express.
+
+Each detector is a small function ``detect_<name>(ctx) -> list[Finding]`` over the
+normalised text (and, where case matters, the original), with a cheap prefilter first so
+the common clean comment costs almost nothing. Rules in the document pick a detector by
+name and optionally a subset of its ``kinds``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: str
+    start: int  # offsets into the normalised text
+    end: int
+
+
+class Context:
+    """What a detector sees: the folded text plus the compiled rule set's lists."""
+
+    __slots__ = ("norm", "original", "lists", "_digits")
+
+    def __init__(self, norm: str, original: str, lists: "DetectorLists"):
+        self.norm = norm
+        self.original = original
+        self.lists = lists
+        self._digits = -1
+
+    @property
+    def digit_count(self) -> int:
+        if self._digits < 0:
+            self._digits = len(self.norm) - len(self.norm.translate(_DROP_DIGITS))
+        return self._digits
+
+
+_DROP_DIGITS = {c: None for c in range(ord("0"), ord("9") + 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorLists:
+    """Compiled lists detectors need (from the document)."""
+
+    own_numbers: frozenset[str]  # national significant numbers, digits only
+    own_emails: frozenset[str]
+    allow_domains: tuple[str, ...]
+    deny_domains: tuple[str, ...]
+    deny_domain_words: tuple[str, ...]
+    shorteners: tuple[str, ...]
+    platform_domains: tuple[str, ...]
+
+
+# -- NHS numbers ------------------------------------------------------------------------
+_NHS_CANDIDATE = re.compile(r"(?<![0-9])([0-9]{3})[ \-]?([0-9]{3})[ \-]?([0-9]{4})(?![0-9])")
+
+
+def nhs_number_valid(digits: str) -> bool:
+    """Modulus 11 check of a 10-digit NHS number."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def detect_nhs_number(ctx: Context) -> list[Finding]:
+    if ctx.digit_count < 10:
+        return []
+    out = []
+    for m in _NHS_CANDIDATE.finditer(ctx.norm):
+        digits = "".join(m.groups())
+        if digits in ctx.lists.own_numbers or digits.lstrip("0") in ctx.lists.own_numbers:
+            continue
+        # Phone numbers start with 0; NHS numbers never do.
+        if digits[0] != "0" and nhs_number_valid(digits):
+            out.append(Finding("nhs_number", m.start(), m.end()))
+    return out
+
+
+# -- phone numbers ----------------------------------------------------------------------
+# A candidate is a run of digits with the usual separators; phonenumbers parses only these,
+# and only the first few, so a comment full of digits stays cheap.
+_PHONE_CANDIDATE = re.compile(r"(?<![0-9])\+?[0-9][0-9 ()\-.]{5,18}+(?<=[0-9])")
+_MAX_PHONE_CANDIDATES = 5
+
+
+def own_number_key(raw: str) -> str:
+    """National significant number of a published number ('01522 309317' -> '1522309317')."""
+    try:
+        return str(phonenumbers.parse(raw, "GB").national_number)
+    except phonenumbers.NumberParseException:
+        return re.sub(r"\D", "", raw).lstrip("0")
+
+
+def detect_phone(ctx: Context) -> list[Finding]:
+    if ctx.digit_count < 7:  # nothing can be a phone number; skip the parser
+        return []
+    out = []
+    for n, m in enumerate(_PHONE_CANDIDATE.finditer(ctx.norm)):
+        if n >= _MAX_PHONE_CANDIDATES:
+            break
+        raw = m.group()
+        digits = re.sub(r"\D", "", raw)
+        if len(digits) < 7 or len(digits) > 15:
+            continue
+        try:
+            num = phonenumbers.parse(raw, "GB")
+        except phonenumbers.NumberParseException:
+            continue
+        nsn = str(num.national_number)
+        if nsn in ctx.lists.own_numbers:
+            continue
+        if phonenumbers.is_possible_number(num) and phonenumbers.is_valid_number(num):
+            out.append(Finding("phone", m.start(), m.end()))
+    return out
+
+
+# -- e-mail -----------------------------------------------------------------------------
+_EMAIL = re.compile(r"[a-z0-9._%+\-]{1,64}+@[a-z0-9\-]{1,63}+(?:\.[a-z0-9\-]{1,63}+){1,4}+")
+
+
+def detect_email(ctx: Context) -> list[Finding]:
+    if "@" not in ctx.norm:
+        return []
+    out = []
+    for m in _EMAIL.finditer(ctx.norm):
+        addr = m.group().strip(".")
+        if "." not in addr.split("@", 1)[1] or addr in ctx.lists.own_emails:
+            continue
+        out.append(Finding("email", m.start(), m.start() + len(addr)))
+    return out
+
+
+# -- postcodes, addresses, dates of birth --------------------------------------------------
+_POSTCODE = re.compile(r"(?<![a-z0-9])[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][abd-hjlnp-uw-z]{2}(?![a-z0-9])")
+_STREET = re.compile(
+    r"(?<![a-z0-9])[0-9]{1,4}[a-z]? (?:[a-z']{2,20} ){1,3}"
+    r"(?:road|rd|street|st|avenue|ave|lane|close|drive|way|crescent|court|place|gardens|"
+    r"terrace|grove|walk|row|square|mews|hill|park|view|rise)(?![a-z])"
+)
+_DOB = re.compile(
+    r"(?:\bdob\b|date of birth|\bborn on\b|\bd\.o\.b)[^0-9a-z]{0,5}"
+    r"(?:[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-][0-9]{2,4}|[0-9]{1,2}(?:st|nd|rd|th)? [a-z]{3,9} [0-9]{4})"
+)
+
+
+def detect_postcode(ctx: Context) -> list[Finding]:
+    return [Finding("postcode", m.start(), m.end()) for m in _POSTCODE.finditer(ctx.norm)]
+
+
+def detect_street_address(ctx: Context) -> list[Finding]:
+    if ctx.digit_count == 0:
+        return []
+    return [Finding("street_address", m.start(), m.end()) for m in _STREET.finditer(ctx.norm)]
+
+
+def detect_date_of_birth(ctx: Context) -> list[Finding]:
+    if ctx.digit_count == 0:
+        return []
+    return [Finding("date_of_birth", m.start(), m.end()) for m in _DOB.finditer(ctx.norm)]
+
+
+# -- a named patient with a condition ------------------------------------------------------
+# Works on the original text because capitalisation is what marks a name. Only runs when the
+# folded text mentions admission/diagnosis wording.
+_CONDITION = re.compile(
+    r"\b(?:admitted|diagnosed|in hospital|on ward|in a&e|in icu|passed away|died|"
+    r"stroke|cancer|dementia|heart attack|overdose|sectioned|miscarriage|hiv|covid)\b"
+)
+_FULL_NAME = re.compile(r"(?<![\w@])(?:[A-Z][a-z]{1,20}+) (?:[A-Z][a-z]{1,20}+)(?:-[A-Z][a-z]+)?(?![\w])")
+_NAME_CONTEXT = re.compile(
+    r"\b(?:my|our|her|his|their)? ?(?:neighbour|friend|mum|mother|dad|father|nan|gran|"
+    r"grandad|son|daughter|wife|husband|sister|brother|aunt|uncle|patient|colleague)\b"
+)
+_NOT_NAMES = frozenset(
+    "Pilgrim Hospital Lincoln County Grantham Hospital Boston Hospital Louth County Happy New "
+    "New Year Good Morning Good Friday Easter Monday Bank Holiday Urgent Treatment".split()
+)
+
+
+def detect_patient_condition(ctx: Context) -> list[Finding]:
+    if _CONDITION.search(ctx.norm) is None or _NAME_CONTEXT.search(ctx.norm) is None:
+        return []
+    if len(ctx.original) != len(ctx.norm):
+        return []  # offsets differ; a rare case, left to the other detectors
+    out = []
+    for m in _FULL_NAME.finditer(ctx.original):
+        first, _, last = m.group().partition(" ")
+        if first in _NOT_NAMES or last in _NOT_NAMES:
+            continue
+        out.append(Finding("patient_condition", m.start(), m.end()))
+    return out
+
+
+# -- links --------------------------------------------------------------------------------
+_LINK = re.compile(
+    r"(?<![a-z0-9\-@.])(?:(?:https?|hxxps?|h\*\*ps?)(?::|\[:\])//|www(?:\.|\[\.\]|\(\.\)))?"
+    r"((?:[a-z0-9][a-z0-9\-]{0,62}+(?:\.|\[\.\]|\(\.\)|\(dot\)|\[dot\]| dot ))"
+    r"{1,4}+(?:com|net|org|uk|co|io|ly|gl|me|info|biz|tv|xyz|ru|example|online|site|shop|app|gg|"
+    r"us|be|to|nhs|gov|edu|html|club|live|link|store|top|vip|win|bet|porn|xxx|sex|cam)"
+    r"(?![a-z0-9]))(?:/[^\s]{0,200}+)?"
+)
+_DEFANGED = re.compile(r"hxxp|\[\.\]|\(\.\)|\(dot\)|\[dot\]| dot (?:com|net|org|co)\b|h\*\*p")
+_LINK_PREFILTER = re.compile(r"https?:|hxxp|www|\.(?:[a-z]{2,7})\b|\bdot\b|\[\.\]")
+
+
+def _domain_of(raw: str) -> str:
+    dom = raw.replace("[.]", ".").replace("(.)", ".").replace("(dot)", ".").replace("[dot]", ".")
+    dom = dom.replace(" dot ", ".")
+    return dom.strip(".")
+
+
+def _domain_matches(domain: str, suffixes: tuple[str, ...]) -> bool:
+    return any(domain == s or domain.endswith("." + s) for s in suffixes)
+
+
+def detect_link(ctx: Context) -> list[Finding]:
+    if _LINK_PREFILTER.search(ctx.norm) is None:
+        return []
+    out = []
+    lists = ctx.lists
+    for m in _LINK.finditer(ctx.norm):
+        domain = _domain_of(m.group(1))
+        if domain.count(".") == 0:
+            continue
+        if _domain_matches(domain, lists.allow_domains) or _domain_matches(domain, lists.platform_domains):
+            kind = "allowed"
+        elif _domain_matches(domain, lists.deny_domains) or any(w in domain for w in lists.deny_domain_words):
+            kind = "denied"
+        elif _domain_matches(domain, lists.shorteners):
+            kind = "shortener"
+        elif _DEFANGED.search(m.group()):
+            kind = "defanged"
+        else:
+            kind = "unknown"
+        out.append(Finding(kind, m.start(), m.end()))
+    return out
+
+
+DETECTORS = {
+    "nhs_number": detect_nhs_number,
+    "phone": detect_phone,
+    "email": detect_email,
+    "postcode": detect_postcode,
+    "street_address": detect_street_address,
+    "date_of_birth": detect_date_of_birth,
+    "patient_condition": detect_patient_condition,
+    "link": detect_link,
+}
+DETECTOR_KINDS = {
+    "nhs_number": ("nhs_number",),
+    "phone": ("phone",),
+    "email": ("email",),
+    "postcode": ("postcode",),
+    "street_address": ("street_address",),
+    "date_of_birth": ("date_of_birth",),
+    "patient_condition": ("patient_condition",),
+    "link": ("allowed", "denied", "shortener", "defanged", "unknown"),
+}

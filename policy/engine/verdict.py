@@ -1,0 +1,97 @@
+"""The value objects the engine returns: Verdict, RuleHit and the AuthorHistory it takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ACTIONS = ("allow", "hide", "delete", "block")
+ESCALATIONS = ("none", "safeguarding", "urgent", "duty_manager")
+SIGNPOSTS = ("none", "complaints", "clinical", "individual_care", "crisis", "media", "legal")
+REMOVAL_CATEGORIES = (
+    "hate",
+    "profanity",
+    "violence",
+    "threat",
+    "abuse",
+    "staff_targeting",
+    "inappropriate_link",
+    "illegal_activity",
+    "personal_info",
+    "advertising",
+    "mean_spirited",
+)
+CONCERN_CATEGORIES = (
+    "complaint",
+    "clinical_question",
+    "individual_care",
+    "safeguarding",
+    "crisis",
+    "patient_safety",
+    "reputation",
+    "legal",
+    "media",
+)
+CATEGORIES = REMOVAL_CATEGORIES + CONCERN_CATEGORIES
+
+ACTION_RANK = {a: i for i, a in enumerate(ACTIONS)}
+# When two rules disagree the more specific route wins: a crisis post needs the crisis
+# signpost even when it is also a complaint; legal and media go to their own teams.
+SIGNPOST_PRIORITY = ("crisis", "legal", "media", "individual_care", "complaints", "clinical")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorHistory:
+    """What the caller knows about the comment's author (from stored comments, not the engine).
+
+    ``recent_violations``: removals of this author's comments within the rule set's window.
+    ``recent_texts``: the author's recent comment texts, to spot repeated identical posts.
+    """
+
+    recent_violations: int = 0
+    recent_texts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    id: str
+    category: str
+    clause: str
+    spans: tuple[tuple[int, int, str], ...] = ()
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "category": self.category,
+            "clause": self.clause,
+            "spans": [[s, e, t] for s, e, t in self.spans],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    action: str = "allow"
+    escalation: str = "none"
+    signpost: str = "none"
+    categories: tuple[str, ...] = ()
+    rules: tuple[RuleHit, ...] = ()
+    auto_apply: bool = False
+    reply_template: str | None = None
+    # True when the comment was longer than the rule set's scan limit: only its head was
+    # scanned, so a person should look at the rest (limits.max_scan_chars in the document).
+    truncated: bool = False
+
+    @property
+    def flagged(self) -> bool:
+        return self.action != "allow"
+
+    def as_dict(self) -> dict:
+        return {
+            "action": self.action,
+            "escalation": self.escalation,
+            "signpost": self.signpost,
+            "categories": list(self.categories),
+            "rules": [r.as_dict() for r in self.rules],
+            "auto_apply": self.auto_apply,
+            "reply_template": self.reply_template,
+            "truncated": self.truncated,
+        }

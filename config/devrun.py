@@ -161,6 +161,8 @@ def _has_simulator() -> bool:
 
 def test(pytest_args: list[str]) -> int:
     env = service_env(database="console_test_base")
+    # Importing the config package (for Celery) defaults this to production settings.
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
     return subprocess.call([PY, "-m", "pytest", *pytest_args], env=env, cwd=ROOT)
 
 

@@ -112,7 +112,15 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PY, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run(port: int) -> int:
+    # A background job started by a non-interactive shell (CI) inherits SIGINT *ignored*;
+    # install handlers for both signals so Ctrl-C and `kill` always stop everything.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     env = service_env()
     env.setdefault("DJANGO_DEBUG", "1")
     # A demo-only key; production must set its own (README, "Configuration").
@@ -124,35 +132,38 @@ def run(port: int) -> int:
     env.setdefault("X_CONSUMER_SECRET", "demo-x-consumer-secret")
     manage(env, "migrate", "--noinput")
     procs: list[subprocess.Popen] = []
-    sim_port = int(env.get("SIMULATOR_PORT", "8765"))
-    if _has_simulator():
-        sim_base = f"http://127.0.0.1:{sim_port}"
-        for name, path in (("FACEBOOK", "/facebook/v25.0"), ("INSTAGRAM", "/instagram/v25.0"),
-                           ("YOUTUBE", "/youtube/v3"), ("X", "/x/2")):
-            env.setdefault(f"{name}_API_BASE", sim_base + path)
-        procs.append(subprocess.Popen([PY, "-m", "moderation.simulator", "--port", str(sim_port)], env=env, cwd=ROOT))
-    manage(env, "seed_demo")
-    procs += [
-        subprocess.Popen([PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env=env, cwd=ROOT),
-        subprocess.Popen([PY, "-m", "celery", "-A", "config", "worker", "-l", "info", "-c", "2"], env=env, cwd=ROOT),
-        subprocess.Popen([PY, "-m", "celery", "-A", "config", "beat", "-l", "info"], env=env, cwd=ROOT),
-    ]
-    print(f"\nConsole: http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)\n", flush=True)
     try:
+        if _has_simulator():
+            sim_port = int(env.get("SIMULATOR_PORT", "8765"))
+            sim_base = f"http://127.0.0.1:{sim_port}"
+            for name, path in (("FACEBOOK", "/facebook/v25.0"), ("INSTAGRAM", "/instagram/v25.0"),
+                               ("YOUTUBE", "/youtube/v3"), ("X", "/x/2")):
+                env.setdefault(f"{name}_API_BASE", sim_base + path)
+            procs.append(subprocess.Popen([PY, "-m", "moderation.simulator", "--port", str(sim_port)], env=env, cwd=ROOT))
+        manage(env, "seed_demo")
+        procs += [
+            subprocess.Popen([PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env=env, cwd=ROOT),
+            subprocess.Popen([PY, "-m", "celery", "-A", "config", "worker", "-l", "info", "-c", "2"], env=env, cwd=ROOT),
+            subprocess.Popen([PY, "-m", "celery", "-A", "config", "beat", "-l", "info"], env=env, cwd=ROOT),
+        ]
+        print(f"\nConsole: http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)\n", flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
+        stopped = next(p for p in procs if p.poll() is not None)
+        print(f"Stopping everything: {' '.join(map(str, stopped.args))} exited with {stopped.returncode}.", flush=True)
+        status = 1
     except KeyboardInterrupt:
-        pass
+        status = 0
     finally:
         for p in procs:
             if p.poll() is None:
-                p.send_signal(signal.SIGINT)
+                p.terminate()  # SIGTERM: Celery's warm shutdown; SIGINT may be ignored
         for p in procs:
             try:
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
-    return 0
+    return status
 
 
 def _has_simulator() -> bool:

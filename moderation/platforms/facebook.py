@@ -1,0 +1,138 @@
+"""Facebook Pages (README §2): poll /{page}/feed then /{post}/comments?filter=stream&since=;
+webhooks field "feed"; hide/unhide/delete/block/reply with a Page access token."""
+
+from __future__ import annotations
+
+from moderation.platforms.base import MAX_PAGES_PER_POLL, FetchResult, NotSupported, WebhookEvent, parse_time
+from moderation.platforms.meta import GraphClient
+from moderation.services import IncomingComment
+
+COMMENT_FIELDS = "id,message,from,created_time,parent{id},permalink_url,is_hidden,can_hide,comment_count,like_count"
+# Recent posts whose comments a poll reads. Older posts still arrive through the webhook; 25
+# is Graph's default page and covers weeks of an ICB page's posting.
+POSTS_PER_POLL = 25
+COMMENTS_PAGE_SIZE = 100  # Graph's maximum `limit`
+
+
+def _incoming(item: dict, *, page_id: str, post_id: str) -> IncomingComment:
+    author = item.get("from") or {}
+    parent = (item.get("parent") or {}).get("id", "")
+    return IncomingComment(
+        external_id=str(item.get("id", "")),
+        text=str(item.get("message", "")),
+        author_external_id=str(author.get("id", "")),
+        author_name=str(author.get("name", "")),
+        parent_external_id=str(parent),
+        thread_external_id=post_id,
+        created_upstream=parse_time(item.get("created_time")),
+        permalink=str(item.get("permalink_url", "")),
+        raw=item,
+        # The Page's own replies come back too: stored for the thread, never moderated.
+        is_own=str(author.get("id", "")) == page_id,
+    )
+
+
+class FacebookClient(GraphClient):
+    platform = "facebook"
+    base_setting = "FACEBOOK_API_BASE"
+
+    def fetch_since(self, cursor: dict) -> FetchResult:
+        """Cursor: {"since": unix seconds, "posts": {post id: unix seconds}}.
+
+        Comments come oldest first per post (order=chronological), so after each page the
+        post's watermark can advance safely; if the page budget runs out mid-post the next
+        poll resumes that post from its watermark. ``since`` is inclusive: comments in the
+        boundary second are read twice and the idempotent upsert ignores them."""
+        default_since = int(cursor.get("since", 0))
+        post_marks = {k: int(v) for k, v in (cursor.get("posts") or {}).items()}
+        budget = [MAX_PAGES_PER_POLL]
+        feed = self._json(self.request("GET", f"{self.account_id}/feed", params={"fields": "id", "limit": POSTS_PER_POLL}))
+        budget[0] -= 1
+        comments: list[IncomingComment] = []
+        new_marks: dict[str, int] = {}
+        newest = default_since
+        incomplete = False  # a post was not read to its end: keep the global "since"
+        for post in feed.get("data") or []:
+            post_id = str(post.get("id"))
+            mark = post_marks.get(post_id, default_since)
+            if budget[0] <= 0 or self.usage_backoff:
+                incomplete = True
+                new_marks[post_id] = mark
+                continue
+            params = {"filter": "stream", "order": "chronological", "since": mark,
+                      "limit": COMMENTS_PAGE_SIZE, "fields": COMMENT_FIELDS}
+            finished = False
+            for data, after in self.pages(f"{post_id}/comments", params, budget=budget):
+                for item in data:
+                    incoming = _incoming(item, page_id=self.account_id, post_id=post_id)
+                    comments.append(incoming)
+                    if incoming.created_upstream:
+                        mark = max(mark, int(incoming.created_upstream.timestamp()))
+                finished = after is None
+                if self.usage_backoff:
+                    break
+            incomplete = incomplete or not finished
+            new_marks[post_id] = mark
+            newest = max(newest, mark)
+        # Keep the cursor small: only posts still in the recent feed need their own mark.
+        recent = {str(p.get("id")) for p in feed.get("data") or []}
+        new_marks = {k: v for k, v in new_marks.items() if k in recent}
+        return FetchResult(
+            comments=comments,
+            cursor={"since": default_since if incomplete else newest, "posts": new_marks},
+            more=incomplete and not self.usage_backoff,
+            backoff_seconds=self.usage_backoff,
+        )
+
+    def apply(self, kind, *, comment_external_id, author_external_id="", thread_external_id="", payload=None):
+        payload = payload or {}
+        if kind in ("hide", "unhide"):
+            body = self._json(self.request("POST", comment_external_id, data={"is_hidden": "true" if kind == "hide" else "false"}))
+        elif kind == "delete":
+            body = self._json(self.request("DELETE", comment_external_id))
+        elif kind == "block":
+            if not author_external_id:
+                raise NotSupported("facebook: the comment has no author id to block")
+            body = self._json(self.request("POST", f"{self.account_id}/blocked", data={"asid": f'["{author_external_id}"]'}))
+        elif kind == "reply":
+            body = self._json(self.request("POST", f"{comment_external_id}/comments", data={"message": payload.get("message", "")}))
+        else:
+            raise NotSupported(f"facebook: unknown action {kind}")
+        return body if isinstance(body, dict) else {"result": body}
+
+
+def parse_page_webhook(payload: dict) -> list[WebhookEvent]:
+    """object "page", field "feed", item "comment" (README §2.2)."""
+    events = []
+    for entry in payload.get("entry") or []:
+        page_id = str(entry.get("id", ""))
+        for change in entry.get("changes") or []:
+            if change.get("field") != "feed":
+                continue
+            value = change.get("value") or {}
+            if value.get("item") != "comment" or not value.get("comment_id"):
+                continue
+            verb = value.get("verb")
+            comment_id = str(value["comment_id"])
+            if verb in ("remove", "delete"):
+                events.append(WebhookEvent("facebook", page_id, "delete", external_id=comment_id))
+                continue
+            if verb not in ("add", "edited", "edit", "update"):
+                continue  # hide/unhide echo our own actions back; nothing to store
+            author = value.get("from") or {}
+            author_id = str(author.get("id") or value.get("sender_id") or "")
+            post_id = str(value.get("post_id", ""))
+            parent_id = str(value.get("parent_id", ""))
+            events.append(WebhookEvent("facebook", page_id, "upsert", comment=IncomingComment(
+                external_id=comment_id,
+                text=str(value.get("message", "")),
+                author_external_id=author_id,
+                author_name=str(author.get("name") or value.get("sender_name") or ""),
+                # parent_id == post_id for top-level comments (README §2.2).
+                parent_external_id="" if parent_id == post_id else parent_id,
+                thread_external_id=post_id,
+                created_upstream=parse_time(value.get("created_time")),
+                raw=value,
+                is_own=author_id == page_id,
+            )))
+    return events

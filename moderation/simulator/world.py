@@ -1,0 +1,204 @@
+"""The simulator's in-memory state: accounts, threads, comments, faults, a request log.
+
+Thread-safe (one lock): the HTTP server is threaded and the traffic generator runs beside it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+# The demo channels of moderation/management/commands/seed_demo.py; tokens are demo-only.
+DEMO_ACCOUNTS = [
+    ("facebook", "104857600123456", "demo-facebook-token"),
+    ("instagram", "17841400000000001", "demo-instagram-token"),
+    ("youtube", "UCdemoLincsICB000000001", "demo-youtube-token"),
+    ("x", "98765432", "demo-x-token"),
+]
+FAULT_KINDS = ("throttle", "expired", "outage")
+
+
+@dataclass
+class SimComment:
+    id: str
+    platform: str
+    account_id: str
+    thread_id: str  # post / media / video / conversation root
+    author_id: str
+    author_name: str
+    text: str
+    created: float
+    parent_id: str = ""
+    hidden: bool = False
+    deleted: bool = False
+    moderation_status: str = "published"  # YouTube: published | heldForReview | rejected
+
+
+@dataclass
+class Account:
+    platform: str
+    account_id: str
+    token: str
+    threads: list[str] = field(default_factory=list)  # newest last
+    comments: list[SimComment] = field(default_factory=list)  # in creation order
+    by_id: dict[str, SimComment] = field(default_factory=dict)
+    blocked: set[str] = field(default_factory=set)
+    banned: set[str] = field(default_factory=set)
+
+
+class World:
+    def __init__(self, *, seed: int | None = None):
+        self.lock = threading.RLock()
+        self.accounts: dict[tuple[str, str], Account] = {}
+        self.faults: dict[str, list[dict]] = {}
+        self.requests: list[tuple[str, str, str]] = []  # (platform, method, path)
+        self.random = random.Random(seed)
+        self._ids = itertools.count(1)
+        # Time of the newest comment handed out, so ids/times are strictly increasing even
+        # when many comments are added within one clock tick.
+        self._last_time = 0.0
+
+    # --- accounts, threads, comments ------------------------------------------------------
+    def add_account(self, platform: str, account_id: str, token: str) -> Account:
+        with self.lock:
+            account = self.accounts.get((platform, account_id))
+            if account is None:
+                account = self.accounts[(platform, account_id)] = Account(platform, account_id, token)
+            account.token = token
+            return account
+
+    def account(self, platform: str, account_id: str) -> Account | None:
+        return self.accounts.get((platform, account_id))
+
+    def account_for_thread(self, platform: str, thread_id: str) -> Account | None:
+        with self.lock:
+            for (p, _), account in self.accounts.items():
+                if p == platform and thread_id in account.threads:
+                    return account
+        return None
+
+    def find_comment(self, platform: str, comment_id: str) -> tuple[Account, SimComment] | tuple[None, None]:
+        with self.lock:
+            for (p, _), account in self.accounts.items():
+                if p == platform and comment_id in account.by_id:
+                    return account, account.by_id[comment_id]
+        return None, None
+
+    def _next_id(self) -> int:
+        return next(self._ids)
+
+    def _now(self, at: float | None) -> float:
+        if at is not None:
+            return at  # a backlog with explicit times (tests, the demo's first morning)
+        # Strictly increasing, one microsecond apart, so ordering is total.
+        now = max(time.time(), self._last_time + 1e-6)
+        self._last_time = now
+        return now
+
+    def new_thread(self, platform: str, account_id: str) -> str:
+        with self.lock:
+            account = self.accounts[(platform, account_id)]
+            n = self._next_id()
+            thread_id = {
+                "facebook": f"{account_id}_{122100000000000000 + n}",
+                "instagram": f"{17950000000000000 + n}",
+                "youtube": f"vid{n:08d}",
+                "x": f"{1900000000000000000 + n}",
+            }[platform]
+            account.threads.append(thread_id)
+            if platform == "x":
+                # A conversation root is our own post; replies to it are what we moderate.
+                self._add(account, thread_id, author_id=account_id, author_name="NHS Lincolnshire ICB",
+                          text="Our new urgent treatment centre opens on Monday.", comment_id=thread_id, at=None)
+            return thread_id
+
+    def add_comment(self, platform: str, account_id: str, text: str, *, author_id: str | None = None,
+                    author_name: str = "", parent_id: str = "", thread_id: str | None = None,
+                    at: float | None = None) -> SimComment:
+        with self.lock:
+            account = self.accounts[(platform, account_id)]
+            if thread_id is None:
+                if parent_id:
+                    thread_id = account.by_id[parent_id].thread_id
+                else:
+                    thread_id = account.threads[-1] if account.threads else self.new_thread(platform, account_id)
+            if author_id is None:
+                n = self.random.randint(1, 400)
+                author_id = {"facebook": f"88{n:014d}", "instagram": f"178414{n:011d}", "youtube": f"UCresident{n:014d}",
+                             "x": f"14655{n:014d}"}[platform]
+                author_name = author_name or f"Resident {n}"
+            return self._add(account, thread_id, author_id=author_id, author_name=author_name or author_id,
+                             text=text, parent_id=parent_id, at=at)
+
+    def _add(self, account: Account, thread_id: str, *, author_id: str, author_name: str, text: str,
+             parent_id: str = "", comment_id: str | None = None, at: float | None) -> SimComment:
+        n = self._next_id()
+        platform = account.platform
+        if comment_id is None:
+            if platform == "facebook":
+                comment_id = f"{thread_id.split('_')[-1]}_{1187000000000000 + n}"
+            elif platform == "instagram":
+                comment_id = f"{17980000000000000 + n}"
+            elif platform == "youtube":
+                comment_id = f"{parent_id}.Ab{n:010d}" if parent_id else f"Ugz{n:018d}AaABAg"
+            else:
+                comment_id = f"{1900010000000000000 + n}"
+        if platform == "x" and not parent_id and comment_id != thread_id:
+            parent_id = thread_id  # X replies are to the conversation root
+        comment = SimComment(id=comment_id, platform=platform, account_id=account.account_id, thread_id=thread_id,
+                             author_id=author_id, author_name=author_name, text=text, created=self._now(at),
+                             parent_id=parent_id)
+        if platform == "youtube" and author_id in account.banned:
+            comment.moderation_status = "rejected"
+        account.comments.append(comment)
+        account.by_id[comment.id] = comment
+        return comment
+
+    def edit_comment(self, platform: str, comment_id: str, text: str) -> SimComment:
+        with self.lock:
+            _, comment = self.find_comment(platform, comment_id)
+            comment.text = text
+            return comment
+
+    # --- faults ---------------------------------------------------------------------------
+    def set_fault(self, platform: str, kind: str, *, count: int | None = None, retry_after: int = 60) -> None:
+        """Make the next ``count`` calls (None: every call until cleared) fail with ``kind``."""
+        assert kind in FAULT_KINDS, kind
+        with self.lock:
+            self.faults.setdefault(platform, []).append({"kind": kind, "count": count, "retry_after": retry_after})
+
+    def clear_faults(self, platform: str | None = None) -> None:
+        with self.lock:
+            if platform is None:
+                self.faults.clear()
+            else:
+                self.faults.pop(platform, None)
+
+    def take_fault(self, platform: str) -> dict | None:
+        with self.lock:
+            queue = self.faults.get(platform) or []
+            while queue:
+                fault = queue[0]
+                if fault["count"] is None:
+                    return fault
+                if fault["count"] > 0:
+                    fault["count"] -= 1
+                    if fault["count"] == 0:
+                        queue.pop(0)
+                    return fault
+                queue.pop(0)
+            return None
+
+    def log(self, platform: str, method: str, path: str) -> None:
+        with self.lock:
+            self.requests.append((platform, method, path))
+            if len(self.requests) > 10000:
+                del self.requests[:5000]
+
+    def seed_demo(self) -> None:
+        for platform, account_id, token in DEMO_ACCOUNTS:
+            self.add_account(platform, account_id, token)
+            self.new_thread(platform, account_id)

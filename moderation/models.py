@@ -401,3 +401,52 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.verb}"
 
+
+
+class DryRun(models.Model):
+    """A policy admin's trial of a rule set version over stored comments (moderation/dryrun.py).
+
+    The row is the job: the Celery message only rings the bell. ``progress`` and
+    ``heartbeat_at`` are written every few thousand comments so the page's progress bar can
+    poll it and a run whose worker died can be taken over.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    version = models.ForeignKey("policy.RuleSetVersion", on_delete=models.CASCADE, related_name="+")
+    # The published version it was compared with (null when none was published).
+    baseline = models.ForeignKey(
+        "policy.RuleSetVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # None = every stored comment; otherwise the last N days by received_at.
+    days = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    totals = models.JSONField(default=dict, blank=True)
+    examples = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status__in=["done", "failed"]) | Q(finished_at__isnull=False),
+                name="dryrun_finished_has_time",
+            ),
+        ]
+        indexes = [
+            # The version page's "latest dry runs of this version": WHERE version_id = ? ORDER BY created_at DESC.
+            models.Index(fields=["version", "-created_at"], name="dryrun_version_recent_idx"),
+        ]

@@ -43,3 +43,42 @@ def ruleset_publish(*, version: RuleSetVersion, actor=None) -> RuleSetVersion:
         version.save(update_fields=["status", "published_at", "published_by"])
     forget_published_matcher()
     return version
+
+
+class RuleSetNotDraft(Exception):
+    """Only a draft is ever edited: published and archived versions are frozen evidence of
+    what judged which comment (the database trigger in migration 0002 says the same)."""
+
+    def __init__(self, version: RuleSetVersion):
+        self.version = version
+        super().__init__(f"v{version.number} is {version.status}: it can no longer be edited; create a draft from it")
+
+
+def ruleset_update_draft(*, version: RuleSetVersion, document: dict, actor=None) -> tuple[RuleSetVersion, str]:
+    """Replace a draft's document; returns (version, readable YAML diff of the change).
+
+    Validates by compiling (RuleSetError(path, message) if invalid, nothing saved). The row
+    is locked and re-read so a version published meanwhile is refused (RuleSetNotDraft),
+    never overwritten. The caller records the audit event (moderation owns the trail).
+    """
+    from policy.engine import compile_ruleset
+    from policy.selectors import ruleset_document_diff
+
+    compile_ruleset(document)
+    with transaction.atomic():
+        locked = RuleSetVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.status != RuleSetVersion.Status.DRAFT:
+            raise RuleSetNotDraft(locked)
+        diff = ruleset_document_diff(locked.document, document)
+        locked.document = document
+        locked.save(update_fields=["document"])
+    version.document = document
+    return version, diff
+
+
+def ruleset_import_yaml(*, text: str, actor=None, notes: str = "") -> RuleSetVersion:
+    """A new draft from an admin's YAML; RuleSetError with a line number when it is invalid."""
+    from policy.selectors import ruleset_parse_yaml
+
+    document = ruleset_parse_yaml(text)
+    return ruleset_create_draft(document=document, actor=actor, notes=notes or "Imported from YAML")

@@ -1,0 +1,350 @@
+"""Input validation for the policy admin pages.
+
+Each editing form knows which part of the rule-set document it edits: ``document_with(doc)``
+returns a new document with the form's values applied, and ``add_ruleset_error(err)`` puts
+the engine's RuleSetError (path + message) next to the field it is about, so an invalid
+pattern says where and why.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import date
+
+from django import forms
+
+from policy.engine.schema import DOC_ESCALATIONS, PLATFORMS
+from policy.engine.verdict import ACTIONS, CATEGORIES, SIGNPOSTS
+
+DETECTORS = ("nhs_number", "phone", "email", "postcode", "street_address", "date_of_birth",
+             "patient_condition", "link", "repeated_post")
+WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+SIGNPOST_LABELS = {
+    "complaints": "Complaints", "clinical": "Clinical question", "individual_care": "Individual care",
+    "crisis": "Crisis", "media": "Media enquiry", "legal": "Legal",
+}
+
+
+def _lines(value: str) -> list[str]:
+    """One item per line; blank lines and surrounding spaces ignored, order kept, no repeats."""
+    seen, out = set(), []
+    for line in (value or "").splitlines():
+        item = line.strip()
+        if item and item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in re.split(r"[,\n]", value or "") if v.strip()]
+
+
+def _choices(values, blank: str | None = None):
+    out = [(v, v.replace("_", " ")) for v in values]
+    return ([("", blank)] + out) if blank is not None else out
+
+
+class DocumentForm(forms.Form):
+    """Base: maps a RuleSetError path prefix to a field (``path_fields``)."""
+
+    path_fields: dict[str, str] = {}
+
+    def add_ruleset_error(self, err) -> None:
+        for prefix, field in self.path_fields.items():
+            if err.path == prefix or err.path.startswith(prefix + ".") or err.path.startswith(prefix + "["):
+                self.add_error(field, f"{err.path}: {err.message}")
+                return
+        self.add_error(None, f"{err.path}: {err.message}" if err.path else err.message)
+
+
+# -- rules ----------------------------------------------------------------------------------
+class RuleForm(DocumentForm):
+    id = forms.RegexField(
+        regex=r"^[a-z0-9][a-z0-9_\-]{0,79}$", max_length=80, label="Rule id",
+        help_text="lower case letters, digits, - and _",
+        error_messages={"invalid": "Use lower-case letters, digits, - and _ (up to 80)."},
+    )
+    enabled = forms.BooleanField(required=False, initial=True)
+    category = forms.ChoiceField(choices=_choices(CATEGORIES))
+    clause = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="The policy clause the rule enforces.")
+    trigger = forms.ChoiceField(
+        choices=[("terms", "Term lists"), ("pattern", "Pattern (regular expression)"), ("detector", "Built-in detector")],
+        widget=forms.RadioSelect, label="Matches",
+    )
+    terms = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Term lists")
+    pattern = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+                              help_text="Python regex over the folded, lower-case text; {list} expands a term list.")
+    detector = forms.ChoiceField(required=False, choices=_choices(DETECTORS, blank="—"))
+    kinds = forms.CharField(required=False, help_text="Detector kinds, comma-separated (e.g. denied, shortener).")
+    context = forms.CharField(required=False, label="Only if near (regex)")
+    unless = forms.CharField(required=False, label="Unless near (regex)")
+    window = forms.IntegerField(required=False, min_value=1, help_text="Characters either side for the two above.")
+    requires = forms.MultipleChoiceField(required=False, choices=_choices(CATEGORIES), widget=forms.SelectMultiple(attrs={"size": 4}),
+                                         help_text="Fires only when one of these categories also fired.")
+    platforms = forms.MultipleChoiceField(required=False, choices=_choices(PLATFORMS[:4]), widget=forms.CheckboxSelectMultiple,
+                                          help_text="None ticked = every platform.")
+    action = forms.ChoiceField(required=False, choices=_choices(ACTIONS, blank="category default"))
+    escalation = forms.ChoiceField(required=False, choices=_choices(DOC_ESCALATIONS, blank="category default"))
+    signpost = forms.ChoiceField(required=False, choices=_choices(SIGNPOSTS, blank="category default"))
+    auto_apply = forms.ChoiceField(
+        required=False, label="Apply automatically",
+        choices=[("", "category default"), ("yes", "yes"), ("no", "no (a person decides)")],
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    path_fields = {}  # set per instance: rules[i].<key> -> field
+
+    def __init__(self, *args, document: dict, index: int | None, **kwargs):
+        self.document = document
+        self.index = index
+        if index is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_from(document["rules"][index])
+        super().__init__(*args, **kwargs)
+        lists = sorted(document.get("term_lists") or {}) + ["staff_names", "staff_handles"]
+        self.fields["terms"].choices = [(n, n) for n in lists]
+        i = len(document.get("rules") or []) if index is None else index
+        self.path_fields = {f"rules[{i}].{k}": k for k in self.fields}
+        self.path_fields[f"rules[{i}]"] = "trigger"
+
+    @staticmethod
+    def initial_from(rule: dict) -> dict:
+        trigger = next((k for k in ("terms", "pattern", "detector") if k in rule), "terms")
+        auto = rule.get("auto_apply")
+        return {
+            **{k: rule.get(k, "") for k in ("id", "category", "clause", "pattern", "detector", "context", "unless", "note")},
+            "enabled": rule.get("enabled", True),
+            "trigger": trigger,
+            "terms": rule.get("terms", []),
+            "kinds": ", ".join(rule.get("kinds", [])),
+            "window": rule.get("window"),
+            "requires": rule.get("requires", []),
+            "platforms": rule.get("platforms", []),
+            "action": rule.get("action", ""),
+            "escalation": rule.get("escalation", ""),
+            "signpost": rule.get("signpost", ""),
+            "auto_apply": "" if auto is None else ("yes" if auto else "no"),
+        }
+
+    def clean(self):
+        data = super().clean()
+        trigger = data.get("trigger")
+        if trigger == "terms" and not data.get("terms"):
+            self.add_error("terms", "Tick at least one term list.")
+        if trigger == "pattern" and not data.get("pattern", "").strip():
+            self.add_error("pattern", "Write the pattern this rule matches.")
+        if trigger == "detector" and not data.get("detector"):
+            self.add_error("detector", "Choose a detector.")
+        rid = data.get("id")
+        others = [r.get("id") for n, r in enumerate(self.document.get("rules") or []) if n != self.index]
+        if rid and rid in others:
+            self.add_error("id", f"Another rule already has the id {rid!r}.")
+        return data
+
+    def rule(self) -> dict:
+        d = self.cleaned_data
+        rule: dict = {"id": d["id"], "category": d["category"], "clause": d["clause"].strip()}
+        if not d["enabled"]:
+            rule["enabled"] = False
+        trigger = d["trigger"]
+        if trigger == "terms":
+            rule["terms"] = list(d["terms"])
+        elif trigger == "pattern":
+            rule["pattern"] = d["pattern"].strip()
+        else:
+            rule["detector"] = d["detector"]
+            if _csv(d["kinds"]):
+                rule["kinds"] = _csv(d["kinds"])
+        for key in ("context", "unless"):
+            if d[key].strip():
+                rule[key] = d[key].strip()
+        if d["window"]:
+            rule["window"] = d["window"]
+        for key in ("requires", "platforms"):
+            if d[key]:
+                rule[key] = list(d[key])
+        for key in ("action", "escalation", "signpost"):
+            if d[key]:
+                rule[key] = d[key]
+        if d["auto_apply"]:
+            rule["auto_apply"] = d["auto_apply"] == "yes"
+        if d["note"].strip():
+            rule["note"] = d["note"].strip()
+        return rule
+
+    def document_with(self, doc: dict) -> dict:
+        new = copy.deepcopy(doc)
+        rules = new.setdefault("rules", [])
+        if self.index is None:
+            rules.append(self.rule())
+        else:
+            # Keys this form does not edit survive (none today; future schema keys).
+            rules[self.index] = self.rule()
+        return new
+
+
+# -- term lists, staff, links, templates, working hours ---------------------------------------
+class TermListForm(DocumentForm):
+    name = forms.RegexField(regex=r"^[a-z][a-z0-9_]{0,63}$", max_length=64,
+                            error_messages={"invalid": "Lower-case letters, digits and _, starting with a letter."})
+    terms = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+                            help_text="One per line. word* matches the word's beginning; two words match the phrase.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name = self.data.get("name") or self.initial.get("name") or ""
+        self.path_fields = {f"term_lists.{name}": "terms", "term_lists": "terms"}
+
+    def document_with(self, doc: dict) -> dict:
+        new = copy.deepcopy(doc)
+        new.setdefault("term_lists", {})[self.cleaned_data["name"]] = _lines(self.cleaned_data["terms"])
+        return new
+
+
+class StaffForm(DocumentForm):
+    names = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), help_text="One name per line.")
+    handles = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), help_text="One handle per line, e.g. @JaneSmithNHS.")
+    path_fields = {"staff.names": "names", "staff.handles": "handles"}
+
+    @classmethod
+    def initial_for(cls, doc: dict) -> dict:
+        staff = doc.get("staff") or {}
+        return {"names": "\n".join(staff.get("names") or []), "handles": "\n".join(staff.get("handles") or [])}
+
+    def document_with(self, doc: dict) -> dict:
+        new = copy.deepcopy(doc)
+        new["staff"] = {"names": _lines(self.cleaned_data["names"]), "handles": _lines(self.cleaned_data["handles"])}
+        return new
+
+
+class LinksForm(DocumentForm):
+    allow = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Domains never treated as inappropriate (a suffix: nhs.uk covers www.nhs.uk).")
+    deny = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Domains always inappropriate.")
+    deny_words = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="A domain containing one of these words is inappropriate.")
+    shorteners = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="Link shorteners (the real destination is hidden).")
+    KEYS = ("allow", "deny", "deny_words", "shorteners")
+    path_fields = {f"links.{k}": k for k in KEYS}
+
+    @classmethod
+    def initial_for(cls, doc: dict) -> dict:
+        links = doc.get("links") or {}
+        return {k: "\n".join(links.get(k) or []) for k in cls.KEYS}
+
+    def document_with(self, doc: dict) -> dict:
+        new = copy.deepcopy(doc)
+        links = new.setdefault("links", {})
+        for key in self.KEYS:
+            links[key] = [d.lower() for d in _lines(self.cleaned_data[key])]
+        return new
+
+
+class TemplatesForm(DocumentForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key, label in SIGNPOST_LABELS.items():
+            self.fields[key] = forms.CharField(required=False, label=label, widget=forms.Textarea(attrs={"rows": 3}))
+        self.path_fields = {f"reply_templates.{k}": k for k in SIGNPOST_LABELS}
+
+    @classmethod
+    def initial_for(cls, doc: dict) -> dict:
+        return dict(doc.get("reply_templates") or {})
+
+    def document_with(self, doc: dict) -> dict:
+        new = copy.deepcopy(doc)
+        new["reply_templates"] = {k: self.cleaned_data[k].strip() for k in SIGNPOST_LABELS if self.cleaned_data[k].strip()}
+        return new
+
+
+class HoursForm(DocumentForm):
+    start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    weekdays = forms.TypedMultipleChoiceField(choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, label="Working days")
+    closures = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}),
+                               help_text="Extra closure days, one YYYY-MM-DD per line (bank holidays in England are already included).")
+    first_look_minutes = forms.IntegerField(min_value=1, max_value=24 * 60, label="First look within (working minutes)")
+    path_fields = {
+        "working_hours.start": "start", "working_hours.end": "end", "working_hours.weekdays": "weekdays",
+        "working_hours.closures": "closures", "working_hours.first_look_minutes": "first_look_minutes",
+    }
+
+    @classmethod
+    def initial_for(cls, doc: dict) -> dict:
+        wh = doc.get("working_hours") or {}
+        return {
+            "start": wh.get("start", "09:00"), "end": wh.get("end", "17:00"),
+            "weekdays": wh.get("weekdays", [0, 1, 2, 3, 4]), "closures": "\n".join(wh.get("closures") or []),
+            "first_look_minutes": wh.get("first_look_minutes", 60),
+        }
+
+    def clean_closures(self):
+        out = []
+        for n, line in enumerate(_lines(self.cleaned_data["closures"]), 1):
+            try:
+                out.append(date.fromisoformat(line).isoformat())
+            except ValueError:
+                raise forms.ValidationError(f"Line {n}: {line!r} is not a date like 2026-12-29.") from None
+        return sorted(set(out))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] >= data["end"]:
+            self.add_error("end", "The working day must end after it starts.")
+        return data
+
+    def document_with(self, doc: dict) -> dict:
+        new = copy.deepcopy(doc)
+        wh = new.setdefault("working_hours", {})
+        d = self.cleaned_data
+        wh.update(start=d["start"].strftime("%H:%M"), end=d["end"].strftime("%H:%M"),
+                  weekdays=sorted(d["weekdays"]), closures=d["closures"], first_look_minutes=d["first_look_minutes"])
+        return new
+
+
+SECTION_FORMS = {"staff": StaffForm, "links": LinksForm, "templates": TemplatesForm, "hours": HoursForm}
+
+
+# -- versions, import, try, dry run ------------------------------------------------------------
+class NewDraftForm(forms.Form):
+    based_on = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    notes = forms.CharField(required=False, max_length=500)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(required=False, label="YAML file")
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}), label="or paste YAML")
+    notes = forms.CharField(required=False, max_length=500)
+
+    MAX_BYTES = 1_000_000  # the default document is ~20 kB; a megabyte is a mistake, not a rule set
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload:
+            if upload.size > self.MAX_BYTES:
+                raise forms.ValidationError("That file is too big for a rule set (1 MB at most).")
+            try:
+                data["yaml"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise forms.ValidationError("The file is not UTF-8 text.") from None
+        elif data.get("text", "").strip():
+            data["yaml"] = data["text"]
+        else:
+            raise forms.ValidationError("Choose a YAML file or paste one.")
+        return data
+
+
+class TryForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000, label="Comment")
+    platform = forms.ChoiceField(choices=[("facebook", "Facebook"), ("instagram", "Instagram"), ("youtube", "YouTube"), ("x", "X")])
+    received_at = forms.DateTimeField(
+        required=False, label="Received at (UK time)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Empty = now. Decides urgent (working hours) or duty manager (out of hours).",
+    )
+    version = forms.IntegerField(required=False, min_value=1, label="Compare version")
+
+
+class DryRunForm(forms.Form):
+    days = forms.IntegerField(required=False, min_value=1, max_value=3650, label="Last N days",
+                              help_text="Empty = every stored comment.")

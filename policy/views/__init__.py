@@ -1,0 +1,30 @@
+"""The policy admin pages (issue 6): thin function views, one module per screen group.
+
+The policy web layer is the one place that calls moderation (lazily): the audit trail and
+the dry run over stored comments live where the comments live (README, Architecture).
+"""
+
+from policy.views.dryruns import dryrun_detail, dryrun_start, rule_stats
+from policy.views.editing import (
+    rule_edit,
+    rule_new,
+    rule_toggle,
+    version_rules,
+    version_section,
+    version_terms,
+)
+from policy.views.trying import try_comment
+from policy.views.versions import (
+    draft_create,
+    ruleset_import,
+    version_export,
+    version_history,
+    version_publish,
+    versions,
+)
+
+__all__ = [
+    "draft_create", "dryrun_detail", "dryrun_start", "rule_edit", "rule_new", "rule_stats",
+    "rule_toggle", "ruleset_import", "try_comment", "version_export", "version_history",
+    "version_publish", "version_rules", "version_section", "version_terms", "versions",
+]

@@ -1,0 +1,65 @@
+"""Helpers shared by the policy admin views."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+
+from policy import selectors
+from policy.models import RuleSetVersion
+
+
+def version_or_404(number: int) -> RuleSetVersion:
+    try:
+        return selectors.get_version(number)
+    except RuleSetVersion.DoesNotExist:
+        raise Http404(f"No rule set version {number}") from None
+
+
+def page_or_partial(request, template: str, partial: str, context: dict, status: int = 200):
+    """The partial for an htmx request (not boosted), the full page otherwise (STYLE.md)."""
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"{template}#{partial}", context, status=status)
+    return render(request, template, context, status=status)
+
+
+def audit(request, verb: str, version: RuleSetVersion, **data) -> None:
+    """Record a policy admin's act in moderation's append-only audit trail.
+
+    Deliberate exception to moderation -> policy (README, Architecture): the audit trail is
+    moderation's, and only this web layer calls it; policy models and the engine never do.
+    """
+    from moderation.services import audit_record
+
+    audit_record(
+        verb=f"ruleset.{verb}", actor=request.user, target=f"ruleset:{version.number}",
+        ruleset_version=version, data=data,
+    )
+
+
+def highlight_segments(text: str, hits) -> list[dict]:
+    """Split ``text`` into plain and marked pieces from the verdict's rule spans.
+
+    Returns [{"text": str, "rules": [rule ids] or []}]; the template prints each piece with
+    auto-escaping (comment text is untrusted, never marked safe), wrapping marked ones.
+    """
+    spans = [(s, e, h.id) for h in hits for s, e, _ in h.spans if 0 <= s < e <= len(text)]
+    bounds = sorted({0, len(text), *[s for s, _, _ in spans], *[e for _, e, _ in spans]})
+    out = []
+    for a, b in zip(bounds, bounds[1:]):
+        rules = sorted({rid for s, e, rid in spans if s <= a and b <= e})
+        if out and out[-1]["rules"] == rules:
+            out[-1]["text"] += text[a:b]
+        else:
+            out.append({"text": text[a:b], "rules": rules})
+    return out
+
+
+def editable(version: RuleSetVersion) -> bool:
+    return version.status == RuleSetVersion.Status.DRAFT
+
+
+def frozen_response(request, version: RuleSetVersion):
+    """409: the version is published or archived (the service and the database refuse too)."""
+    return TemplateResponse(request, "policy/frozen.html", {"version": version}, status=409)

@@ -1,0 +1,52 @@
+"""Try a comment under a candidate version and the published one, side by side."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from accounts import roles
+from accounts.access import role_required
+from policy import selectors
+from policy.engine import compile_ruleset
+from policy.forms import TryForm
+from policy.views._common import highlight_segments, page_or_partial, version_or_404
+
+
+def _judge(version, matcher, text: str, platform: str, received_at) -> dict:
+    verdict = matcher.evaluate(text, platform=platform, received_at=received_at)
+    return {
+        "version": version,
+        "verdict": verdict,
+        "segments": highlight_segments(text, verdict.rules),
+    }
+
+
+@require_GET
+@role_required(roles.MANAGE_POLICY)
+@vary_on_headers("HX-Request")
+def try_comment(request):
+    """A read: the form is GET so a result can be bookmarked and shared with a colleague."""
+    form = TryForm(request.GET or None, initial={"platform": "facebook"})
+    candidate = published = None
+    columns = []
+    if form.is_valid():
+        d = form.cleaned_data
+        received_at = d["received_at"] or timezone.now()
+        number = d["version"]
+        candidate = version_or_404(number) if number else selectors.latest_draft()
+        try:
+            published, published_matcher = selectors.get_published_matcher()
+        except LookupError:
+            published_matcher = None
+        if candidate is not None and (published is None or candidate.pk != published.pk):
+            # A draft changes between requests: compiled per request (~150 ms), never cached.
+            columns.append(_judge(candidate, compile_ruleset(candidate.document), d["text"], d["platform"], received_at))
+        if published_matcher is not None:
+            columns.append(_judge(published, published_matcher, d["text"], d["platform"], received_at))
+    context = {
+        "form": form, "columns": columns, "versions": selectors.versions_all(),
+        "candidate": candidate, "default_version": (selectors.latest_draft() or None),
+    }
+    return page_or_partial(request, "policy/try.html", "try-result", context)

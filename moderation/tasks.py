@@ -26,3 +26,16 @@ def pending_sweep_task() -> dict[str, int]:
     if any(counts.values()):
         log.info("sweeper re-queued %s", counts)
     return counts
+
+
+@shared_task(
+    name="moderation.tasks.dryrun_execute_task",
+    # 100,000 comments take ~30 s (bench/dryrun.py); the largest history we expect is a few
+    # times that, so a dry run gets nine minutes, not the default two.
+    soft_time_limit=540,
+    time_limit=580,  # under the broker visibility_timeout (600 s) so no double delivery
+)
+def dryrun_execute_task(*, dryrun_id: int) -> None:
+    from moderation.dryrun import dryrun_execute
+
+    dryrun_execute(dryrun_id=dryrun_id)

@@ -21,3 +21,10 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("moderation.tasks.pending_sweep_task"),
         name="sweep pending work",
     )
+    # Out-of-hours paging: the backup duty manager is paged when nobody acknowledges within
+    # DUTY_ACK_MINUTES, and escalations whose page message was lost are paged again.
+    sender.add_periodic_task(
+        float(settings.ESCALATION_SWEEP_INTERVAL_SECONDS),
+        sender.signature("moderation.tasks.escalation_sweep_task"),
+        name="page unacknowledged escalations",
+    )

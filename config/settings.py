@@ -234,6 +234,17 @@ SAFEGUARDING_EMAIL = env("SAFEGUARDING_EMAIL", "LICB.safeguarding1@nhs.net")
 # Absolute base for links in e-mails (the duty manager opens them from a phone).
 CONSOLE_BASE_URL = env("CONSOLE_BASE_URL", "http://127.0.0.1:8000")
 
+# Triage service levels (moderation/sla.py). Ordinary first looks use the rule set's
+# working_hours.first_look_minutes (admin-editable); escalations are due this many
+# wall-clock minutes after arrival, day or night. An item is "at risk" when it falls due
+# within the next SLA_AT_RISK_WORKING_MINUTES of working time.
+SLA_ESCALATION_FIRST_LOOK_MINUTES = int(env("SLA_ESCALATION_FIRST_LOOK_MINUTES", "15"))
+SLA_AT_RISK_WORKING_MINUTES = int(env("SLA_AT_RISK_WORKING_MINUTES", "60"))
+# Out-of-hours paging (moderation/notify.py): the backup on the rota is paged when the duty
+# manager has not acknowledged within DUTY_ACK_MINUTES; the sweep runs this often.
+DUTY_ACK_MINUTES = int(env("DUTY_ACK_MINUTES", "15"))
+ESCALATION_SWEEP_INTERVAL_SECONDS = int(env("ESCALATION_SWEEP_INTERVAL_SECONDS", "60"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,8 +1,30 @@
 """Reads for the moderation app: querysets with their joins set, nothing else."""
 
-from django.db.models import QuerySet
+from __future__ import annotations
 
-from moderation.models import AuditEvent, QueueItem
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+
+from moderation.models import AuditEvent, Comment, Decision, QueueItem, Verdict
+
+# Rows per queue page: a screenful of dense rows (measured at 1080p with the default CSS).
+QUEUE_PAGE_SIZE = 50
 
 
 def queue_items_open() -> QuerySet[QueueItem]:
@@ -14,12 +36,272 @@ def queue_items_open() -> QuerySet[QueueItem]:
     )
 
 
+@dataclass(frozen=True)
+class QueueFilters:
+    platform: str = ""
+    channel: int | None = None
+    category: str = ""
+    action: str = ""
+    escalation: str = ""
+    status: str = ""
+    sla: str = ""
+    mine: bool = False
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Keyset position: the sort key of the last row shown (no OFFSET)."""
+
+    rank: int
+    priority: int
+    due: dt.datetime
+    pk: int
+
+    def encode(self) -> str:
+        return f"{self.rank}.{self.priority}.{int(self.due.timestamp() * 1_000_000)}.{self.pk}"
+
+    @classmethod
+    def decode(cls, raw: str) -> Cursor | None:
+        try:
+            rank, priority, micros, pk = (int(p) for p in raw.split("."))
+        except ValueError:
+            return None
+        due = dt.datetime.fromtimestamp(micros / 1_000_000, tz=dt.timezone.utc)
+        return cls(rank=rank, priority=priority, due=due, pk=pk)
+
+
+# Far future for rows with nothing due (claimed, no reply needed): they sort last.
+NO_DUE = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _due_expression():
+    """What the queue tracks (sla.item_due): first look until claimed, then the reply."""
+    return Case(
+        When(status=QueueItem.Status.OPEN, then=F("first_look_due")),
+        When(needs_reply=True, then=F("reply_due")),
+        default=Value(NO_DUE),
+        output_field=DateTimeField(),
+    )
+
+
+def _filtered(filters: QueueFilters, *, user) -> QuerySet[QueueItem]:
+    qs = QueueItem.objects.exclude(status=QueueItem.Status.DECIDED)
+    if filters.platform:
+        qs = qs.filter(comment__platform=filters.platform)
+    if filters.channel:
+        qs = qs.filter(comment__channel_id=filters.channel)
+    if filters.category:
+        qs = qs.filter(verdict__categories__contains=[filters.category])
+    if filters.action:
+        qs = qs.filter(verdict__action=filters.action)
+    if filters.escalation:
+        qs = qs.filter(escalation=filters.escalation)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.mine:
+        qs = qs.filter(claimed_by=user)
+    if filters.q:
+        qs = qs.filter(comment__text__icontains=filters.q)
+    return qs
+
+
+def _with_sla(qs: QuerySet[QueueItem], *, now: dt.datetime, cutoff: dt.datetime) -> QuerySet[QueueItem]:
+    return qs.annotate(due=_due_expression()).annotate(
+        sla_rank=Case(
+            When(due__lte=now, then=Value(0)),
+            When(due__lte=cutoff, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+    )
+
+
+SLA_RANK = {"breached": 0, "at_risk": 1, "on_track": 2}
+
+
+@dataclass
+class QueuePage:
+    items: list[QueueItem]
+    next_cursor: str = ""
+    total: int = 0
+    counts: dict[str, dict] = field(default_factory=dict)
+
+
+def queue_page(
+    *, filters: QueueFilters, user, now: dt.datetime, cutoff: dt.datetime, cursor: Cursor | None = None,
+    size: int = QUEUE_PAGE_SIZE,
+) -> QueuePage:
+    """One page of the queue: breached first, then at risk, then on track; within each by
+    priority (escalations first), then due time. Keyset pagination on that sort key."""
+    qs = _with_sla(_filtered(filters, user=user), now=now, cutoff=cutoff)
+    if filters.sla in SLA_RANK:
+        qs = qs.filter(sla_rank=SLA_RANK[filters.sla])
+    if cursor is not None:
+        qs = qs.filter(
+            Q(sla_rank__gt=cursor.rank)
+            | Q(sla_rank=cursor.rank, priority__gt=cursor.priority)
+            | Q(sla_rank=cursor.rank, priority=cursor.priority, due__gt=cursor.due)
+            | Q(sla_rank=cursor.rank, priority=cursor.priority, due=cursor.due, pk__gt=cursor.pk)
+        )
+    rows = list(
+        qs.select_related("comment", "comment__channel", "comment__author", "verdict", "claimed_by")
+        .order_by("sla_rank", "priority", "due", "id")[: size + 1]
+    )
+    page = QueuePage(items=rows[:size])
+    if len(rows) > size:
+        last = rows[size - 1]
+        page.next_cursor = Cursor(rank=last.sla_rank, priority=last.priority, due=last.due, pk=last.pk).encode()
+    return page
+
+
+class _Unnest(Func):
+    function = "unnest"
+    output_field = CharField()
+
+
+def queue_counts(*, filters: QueueFilters, user, now: dt.datetime, cutoff: dt.datetime) -> dict[str, dict]:
+    """Facet counts: for each filter, how many open items each value would show, with every
+    *other* filter applied (so the numbers beside a filter are what clicking it gives)."""
+    from dataclasses import replace
+
+    def base(**clear):
+        return _filtered(replace(filters, **clear), user=user)
+
+    def tally(qs, key):
+        return {row[key]: row["n"] for row in qs.values(key).annotate(n=Count("id")).order_by()}
+
+    sla_qs = _with_sla(base(), now=now, cutoff=cutoff)
+    sla_counts = {name: 0 for name in SLA_RANK}
+    by_rank = tally(sla_qs, "sla_rank")
+    for name, rank in SLA_RANK.items():
+        sla_counts[name] = by_rank.get(rank, 0)
+
+    def with_sla_filter(qs):
+        if filters.sla in SLA_RANK:
+            return _with_sla(qs, now=now, cutoff=cutoff).filter(sla_rank=SLA_RANK[filters.sla])
+        return qs
+
+    categories = (
+        with_sla_filter(base(category=""))
+        .annotate(cat=_Unnest(F("verdict__categories")))
+        .values("cat")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {
+        "platform": tally(with_sla_filter(base(platform="")), "comment__platform"),
+        "channel": tally(with_sla_filter(base(channel=None)), "comment__channel_id"),
+        "action": tally(with_sla_filter(base(action="")), "verdict__action"),
+        "escalation": tally(with_sla_filter(base(escalation="")), "escalation"),
+        "status": tally(with_sla_filter(base(status="")), "status"),
+        "category": {row["cat"]: row["n"] for row in categories},
+        "sla": sla_counts,
+        "mine": with_sla_filter(base(mine=False)).filter(claimed_by=user).count(),
+        "total": sum(sla_counts.values()) if not filters.sla else sla_counts[filters.sla],
+    }
+
+
+def queue_newest_id() -> int:
+    """Highest open item id: the polling banner compares it with what the page showed."""
+    return QueueItem.objects.exclude(status=QueueItem.Status.DECIDED).order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def queue_item_for_comment(comment_id: int) -> QueueItem | None:
+    return (
+        QueueItem.objects.select_related(
+            "comment", "comment__channel", "comment__author", "verdict", "verdict__ruleset_version",
+            "claimed_by", "acknowledged_by",
+        )
+        .filter(comment_id=comment_id)
+        .first()
+    )
+
+
+def comment_with_context(comment_id: int) -> Comment | None:
+    return Comment.objects.select_related("channel", "author", "parent").filter(pk=comment_id).first()
+
+
+# The thread panel shows this many comments around the one being judged.
+THREAD_LIMIT = 40
+AUTHOR_HISTORY_LIMIT = 20
+
+
+def comment_thread(comment: Comment) -> list[Comment]:
+    """Comments in the same thread (comment_thread_idx), oldest first, around this one."""
+    if not comment.thread_external_id:
+        return [comment]
+    qs = Comment.objects.filter(channel_id=comment.channel_id, thread_external_id=comment.thread_external_id)
+    when = comment.created_upstream or comment.received_at
+    before = list(
+        qs.filter(created_upstream__lt=when).select_related("author").order_by("-created_upstream")[: THREAD_LIMIT // 2]
+    )
+    after = list(
+        qs.filter(created_upstream__gte=when).exclude(pk=comment.pk).select_related("author")
+        .order_by("created_upstream")[: THREAD_LIMIT // 2]
+    )
+    return list(reversed(before)) + [comment] + after
+
+
+def author_history(comment: Comment) -> list[Comment]:
+    """The author's earlier comments with their current verdict (comment_author_recent_idx)."""
+    if comment.author_id is None:
+        return []
+    current = Verdict.objects.filter(comment=OuterRef("pk"), is_current=True)
+    return list(
+        Comment.objects.filter(author_id=comment.author_id)
+        .exclude(pk=comment.pk)
+        .annotate(
+            flagged=Exists(current.exclude(action=Verdict.Action.ALLOW)),
+            hidden=Exists(Decision.objects.filter(comment=OuterRef("pk"), kind__in=["hide", "delete", "block"])),
+        )
+        .select_related("channel")
+        .order_by("-received_at")[:AUTHOR_HISTORY_LIMIT]
+    )
+
+
+def comment_decisions(comment: Comment) -> list[Decision]:
+    return list(
+        Decision.objects.filter(comment=comment)
+        .select_related("decided_by", "ruleset_version", "undoes")
+        .prefetch_related("actions")
+        .order_by("created_at", "id")
+    )
+
+
+def comment_timeline(comment: Comment) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(comment=comment).select_related("actor").order_by("at", "id"))
+
+
 def escalations_recent() -> QuerySet[QueueItem]:
     return (
         QueueItem.objects.exclude(escalation="none")
         .select_related("comment", "comment__channel", "verdict", "acknowledged_by")
         .order_by("-created_at")
     )
+
+
+def escalations_for_duty_manager(*, since: dt.datetime) -> tuple[list[QueueItem], list[QueueItem]]:
+    """(open, recent): unacknowledged or undecided out-of-hours escalations, and those handled
+    since ``since``. Timelines are attached as ``item.timeline`` in one query."""
+    base = (
+        QueueItem.objects.filter(escalation__in=[Verdict.Escalation.DUTY_MANAGER, Verdict.Escalation.SAFEGUARDING])
+        .select_related("comment", "comment__channel", "comment__author", "verdict", "acknowledged_by")
+    )
+    open_items = list(
+        base.filter(Q(acknowledged_at__isnull=True) | ~Q(status=QueueItem.Status.DECIDED)).order_by("created_at")[:100]
+    )
+    recent = list(
+        base.filter(acknowledged_at__isnull=False, status=QueueItem.Status.DECIDED, created_at__gte=since)
+        .order_by("-created_at")[:100]
+    )
+    by_comment: dict[int, list[AuditEvent]] = {}
+    events = AuditEvent.objects.filter(comment_id__in=[i.comment_id for i in open_items + recent]).select_related("actor")
+    for event in events.order_by("at", "id"):
+        by_comment.setdefault(event.comment_id, []).append(event)
+    for item in open_items + recent:
+        item.timeline = by_comment.get(item.comment_id, [])
+    return open_items, recent
 
 
 def audit_events_recent() -> QuerySet[AuditEvent]:

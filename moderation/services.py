@@ -271,11 +271,21 @@ def comment_classify(*, comment_id: int) -> Verdict | None:
                   "categories": verdict.categories, "rules": [r["id"] for r in verdict.rules]},
         )
         if needs_person(verdict):
-            queue_item_refresh(comment=comment, verdict=verdict, calendar=matcher.calendar)
+            item = queue_item_refresh(
+                comment=comment, verdict=verdict, calendar=matcher.calendar,
+                first_look_minutes=matcher.first_look_minutes,
+            )
+            # The triage console's hooks (moderation/decisions.py, moderation/notify.py):
+            # "apply automatically" rules, and paging the duty manager after commit.
+            from moderation import decisions, notify
+
+            decisions.apply_automatic(verdict)
+            if item.escalation == Verdict.Escalation.DUTY_MANAGER and item.notified_at is None:
+                notify.escalation_page_on_commit(item_id=item.pk)
     return verdict
 
 
-def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar) -> QueueItem:
+def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> QueueItem:
     """Create the queue item for a verdict that needs a person, or point it at a newer verdict.
 
     Due times count from arrival in working time (DESIGN.md, service levels): first look
@@ -290,12 +300,15 @@ def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar) -> Queue
         priority = PRIORITY_REPLY
     else:
         priority = PRIORITY_OTHER
-    minutes = FIRST_LOOK_MINUTES.get(verdict.escalation, FIRST_LOOK_MINUTES["none"])
-    if verdict.escalation in (Verdict.Escalation.DUTY_MANAGER, Verdict.Escalation.SAFEGUARDING):
-        # Out-of-hours escalations are not held until the office opens.
-        first_look = comment.received_at + dt.timedelta(minutes=minutes)
-    else:
-        first_look = calendar.add_working_minutes(comment.received_at, minutes)
+    # Service levels live in moderation/sla.py (rule set's first_look_minutes; escalations
+    # are not held until the office opens).
+    from moderation import sla
+
+    if first_look_minutes is None:
+        first_look_minutes = FIRST_LOOK_MINUTES["none"]
+    first_look = sla.first_look_due(
+        calendar=calendar, received_at=comment.received_at, escalation=verdict.escalation, minutes=first_look_minutes
+    )
     item, created = QueueItem.objects.get_or_create(
         comment=comment,
         defaults=dict(
@@ -304,7 +317,7 @@ def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar) -> Queue
             needs_reply=needs_reply,
             escalation=verdict.escalation,
             first_look_due=first_look,
-            reply_due=calendar.reply_due(comment.received_at) if needs_reply else None,
+            reply_due=sla.reply_due(calendar=calendar, received_at=comment.received_at) if needs_reply else None,
         ),
     )
     if not created:

@@ -39,3 +39,22 @@ def dryrun_execute_task(*, dryrun_id: int) -> None:
     from moderation.dryrun import dryrun_execute
 
     dryrun_execute(dryrun_id=dryrun_id)
+
+
+@shared_task(name="moderation.tasks.queueitem_page_task")
+def queueitem_page_task(*, item_id: int) -> None:
+    """Page the duty manager on call about one out-of-hours escalation (idempotent)."""
+    from moderation.notify import escalation_page
+
+    escalation_page(item_id=item_id)
+
+
+@shared_task(name="moderation.tasks.escalation_sweep_task")
+def escalation_sweep_task() -> dict[str, int]:
+    """Beat: page lost escalations and the backup for unacknowledged ones."""
+    from moderation.notify import escalation_sweep
+
+    counts = escalation_sweep()
+    if any(counts.values()):
+        log.info("escalation sweep %s", counts)
+    return counts

@@ -8,4 +8,12 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("escalations/", views.escalations, name="escalations"),
     path("audit/", views.audit, name="audit"),
+    # The triage console (issue 5): pages keyed by comment id; mutations are POST.
+    path("queue/bulk/", views.bulk, name="bulk"),
+    path("comments/<int:pk>/", views.comment, name="comment"),
+    path("comments/<int:pk>/decide/", views.decide, name="decide"),
+    path("comments/<int:pk>/claim/", views.claim, name="claim"),
+    path("comments/<int:pk>/release/", views.release, name="release"),
+    path("comments/<int:pk>/undo/<int:decision_pk>/", views.undo, name="undo"),
+    path("escalations/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
 ]

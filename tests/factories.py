@@ -1,5 +1,7 @@
 """factory_boy factories: no JSON fixtures (STYLE.md)."""
 
+import datetime as dt
+
 import factory
 from django.utils import timezone
 
@@ -47,3 +49,31 @@ class CommentFactory(factory.django.DjangoModelFactory):
     author = factory.SubFactory(AuthorFactory, platform=factory.SelfAttribute("..platform"))
     text = "Great to see the new clinic open."
     received_at = factory.LazyFunction(timezone.now)
+
+
+class VerdictFactory(factory.django.DjangoModelFactory):
+    """A verdict as the engine would store it (the triage console's tests build on these)."""
+
+    class Meta:
+        model = "moderation.Verdict"
+
+    comment = factory.SubFactory(CommentFactory)
+    comment_revision = 1
+    action = "hide"
+    escalation = "none"
+    signpost = "none"
+    categories = factory.LazyFunction(lambda: ["profanity"])
+    rules = factory.LazyFunction(list)
+
+
+class QueueItemFactory(factory.django.DjangoModelFactory):
+    """An open queue item; first look due an hour after creation unless given."""
+
+    class Meta:
+        model = "moderation.QueueItem"
+
+    verdict = factory.SubFactory(VerdictFactory)
+    comment = factory.SelfAttribute("verdict.comment")
+    escalation = factory.SelfAttribute("verdict.escalation")
+    priority = 20
+    first_look_due = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(hours=1))

@@ -15,6 +15,7 @@ PAGES = {
     "moderation:escalations": {"duty_manager"},
     "moderation:audit": {"duty_manager", "policy_admin"},
     "policy:versions": {"policy_admin"},
+    "accounts:rota": {"duty_manager", "policy_admin"},
 }
 
 

@@ -72,7 +72,10 @@ def test_classify_task_is_idempotent_and_queues_a_flagged_comment():
     verdict = Verdict.objects.get(comment=comment)
     assert verdict.action != "allow" and verdict.is_current
     item = QueueItem.objects.get(comment=comment)
-    assert (item.status, item.verdict_id) == ("open", verdict.pk)
+    # Profanity is "apply automatically" in the default rule set: the classify path hides it
+    # (moderation.decisions.apply_automatic) and the item leaves the queue, decided.
+    assert (item.status, item.verdict_id) == ("decided", verdict.pk)
+    assert list(item.comment.decisions.values_list("kind", "automatic")) == [("hide", True)]
     assert AuditEvent.objects.filter(verb="comment.classified", comment=comment).count() == 1
 
 

@@ -1,0 +1,261 @@
+"""Out-of-hours paging and safeguarding referrals: writes that send e-mail.
+
+The QueueItem row is the queue (pretix's OutgoingMail pattern): lock it, skip if done, send,
+record the time and an AuditEvent. A lost Celery message is found again by
+``escalation_sweep`` (beat). Mail goes through Django's mail settings with EMAIL_TIMEOUT;
+a failure raises and rolls the row back, so the sweep tries again (paging is at-least-once:
+a duplicate page is better than none).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import OnCallShift
+from moderation.models import QueueItem, Verdict
+from moderation.services import audit_record
+
+log = logging.getLogger(__name__)
+
+PAGED = Verdict.Escalation.DUTY_MANAGER
+# Lost-doorbell window: an unpaged duty-manager escalation older than this is not paged any
+# more by the sweep (it is on the escalations page; paging about last week helps nobody).
+SWEEP_LOOKBACK = dt.timedelta(hours=24)
+# Rows per sweep run (STYLE.md: bounded batches); a night produces a handful.
+SWEEP_BATCH = 100
+
+
+def shift_on_call(at: dt.datetime) -> OnCallShift | None:
+    """The shift covering ``at`` (the most recently started one if shifts overlap)."""
+    return (
+        OnCallShift.objects.select_related("user", "backup")
+        .filter(starts_at__lte=at, ends_at__gt=at)
+        .order_by("-starts_at")
+        .first()
+    )
+
+
+def item_url(item: QueueItem) -> str:
+    return settings.CONSOLE_BASE_URL.rstrip("/") + reverse("moderation:comment", args=[item.comment_id])
+
+
+def _page_body(item: QueueItem, *, backup: bool, primary=None) -> str:
+    comment = item.comment
+    lines = [
+        "An out-of-hours comment needs the duty communications manager (policy section 4).",
+        "",
+        f"Categories: {', '.join(item.verdict.categories) or '-'}",
+        f"Platform: {comment.get_platform_display()} ({comment.channel.name})",
+        f"Received: {timezone.localtime(comment.received_at):%a %d %b %Y %H:%M}",
+        "",
+        "Comment (as posted):",
+        comment.text[:1000],
+        "",
+        f"Open and acknowledge it in the console: {item_url(item)}",
+    ]
+    if backup:
+        who = primary.label if primary else "the duty manager"
+        lines[0:0] = [
+            f"You are the backup on call: {who} has not acknowledged this within "
+            f"{settings.DUTY_ACK_MINUTES} minutes.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def escalation_page(*, item_id: int, now: dt.datetime | None = None) -> QueueItem | None:
+    """Page the duty manager on call about one out-of-hours escalation, once.
+
+    Locks the row; skips it when it is not a duty-manager escalation, already paged or
+    already acknowledged. With nobody on the rota nothing is recorded, and the sweep tries
+    again on its next run (and the item is on the escalations page meanwhile).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        item = (
+            QueueItem.objects.select_for_update(of=("self",))
+            .select_related("comment", "comment__channel", "verdict")
+            .filter(pk=item_id)
+            .first()
+        )
+        if item is None or item.escalation != PAGED or item.notified_at or item.acknowledged_at:
+            return item
+        shift = shift_on_call(now)
+        if shift is None or not shift.user.email:
+            log.warning("escalation %s: nobody on call with an e-mail address", item_id)
+            return item
+        send_mail(
+            subject=f"[Duty manager] Out-of-hours escalation: {', '.join(item.verdict.categories) or 'comment'}",
+            message=_page_body(item, backup=False),
+            from_email=None,
+            recipient_list=[shift.user.email],
+        )
+        QueueItem.objects.filter(pk=item.pk).update(notified_at=now)
+        audit_record(
+            verb="escalation.notified", system_actor="pager", comment=item.comment, target=f"queueitem:{item.pk}",
+            data={"to": shift.user.username, "shift": shift.pk},
+        )
+    item.refresh_from_db()
+    return item
+
+
+def escalation_page_backup(*, item_id: int, now: dt.datetime | None = None) -> QueueItem | None:
+    """Page the backup when the duty manager has not acknowledged within DUTY_ACK_MINUTES."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(minutes=settings.DUTY_ACK_MINUTES)
+    with transaction.atomic():
+        item = (
+            QueueItem.objects.select_for_update(of=("self",))
+            .select_related("comment", "comment__channel", "verdict")
+            .filter(pk=item_id)
+            .first()
+        )
+        if (
+            item is None
+            or item.notified_at is None
+            or item.notified_at > cutoff
+            or item.acknowledged_at
+            or item.backup_notified_at
+        ):
+            return item
+        shift = shift_on_call(item.notified_at) or shift_on_call(now)
+        backup = shift.backup if shift and shift.backup and shift.backup.email else None
+        if backup is None:
+            # No backup on the rota: page the same duty manager again, once.
+            backup = shift.user if shift else None
+        if backup is None or not backup.email:
+            log.warning("escalation %s: unacknowledged and no backup to page", item_id)
+            return item
+        send_mail(
+            subject=f"[Duty manager - BACKUP] Unacknowledged escalation: {', '.join(item.verdict.categories) or 'comment'}",
+            message=_page_body(item, backup=True, primary=shift.user if shift else None),
+            from_email=None,
+            recipient_list=[backup.email],
+        )
+        QueueItem.objects.filter(pk=item.pk).update(backup_notified_at=now)
+        audit_record(
+            verb="escalation.backup_notified", system_actor="pager", comment=item.comment,
+            target=f"queueitem:{item.pk}", data={"to": backup.username, "shift": shift.pk if shift else None},
+        )
+    item.refresh_from_db()
+    return item
+
+
+def escalation_page_on_commit(*, item_id: int) -> None:
+    """Ring the pager's doorbell once the escalation is committed."""
+
+    def enqueue():
+        from moderation.tasks import queueitem_page_task
+
+        queueitem_page_task.delay(item_id=item_id)
+
+    transaction.on_commit(enqueue)
+
+
+def escalation_sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> dict[str, int]:
+    """Beat: page anything whose doorbell was lost, then the backup for anything unacknowledged.
+
+    Uses queue_unacked_escalation_idx (acknowledged_at IS NULL AND escalation <> 'none').
+    """
+    now = now or timezone.now()
+    unacked = QueueItem.objects.filter(acknowledged_at__isnull=True, escalation=PAGED)
+    lost = list(
+        unacked.filter(notified_at__isnull=True, created_at__gte=now - SWEEP_LOOKBACK)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    for pk in lost:
+        escalation_page(item_id=pk, now=now)
+    overdue = list(
+        unacked.filter(
+            notified_at__lte=now - dt.timedelta(minutes=settings.DUTY_ACK_MINUTES), backup_notified_at__isnull=True
+        )
+        .order_by("notified_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    for pk in overdue:
+        escalation_page_backup(item_id=pk, now=now)
+    return {"paged": len(lost), "backup": len(overdue)}
+
+
+class AlreadyAcknowledged(Exception):
+    pass
+
+
+def escalation_acknowledge(*, item: QueueItem, user) -> QueueItem:
+    """The duty manager takes the escalation. Conditional UPDATE: the first one wins."""
+    now = timezone.now()
+    with transaction.atomic():
+        won = QueueItem.objects.filter(pk=item.pk, acknowledged_at__isnull=True).exclude(escalation="none").update(
+            acknowledged_at=now, acknowledged_by=user
+        )
+        if not won:
+            item.refresh_from_db()
+            who = item.acknowledged_by.label if item.acknowledged_by else "someone"
+            raise AlreadyAcknowledged(f"Already acknowledged by {who}.")
+        audit_record(verb="escalation.acknowledged", actor=user, comment=item.comment, target=f"queueitem:{item.pk}")
+    item.refresh_from_db()
+    return item
+
+
+def _evidence(item: QueueItem, *, user, reason: str) -> str:
+    comment = item.comment
+    author = comment.author
+    rules = "; ".join(f"{r['id']} ({r.get('clause', '')})" for r in item.verdict.rules) or "-"
+    local = timezone.localtime
+    return "\n".join([
+        "Safeguarding concern raised from the social media moderation console (policy section 10).",
+        "",
+        f"Raised by: {user.label} ({user.email or user.username})" if user else "Raised by: automatic rule",
+        f"Reason: {reason or '-'}",
+        "",
+        f"Platform: {comment.get_platform_display()} - {comment.channel.name}",
+        f"Author: {author.display_name or '-'} (@{author.handle or '-'}, platform id {author.external_id})"
+        if author else "Author: unknown",
+        f"Link to the original: {comment.permalink or 'not provided by the platform'}",
+        f"Posted: {local(comment.created_upstream):%a %d %b %Y %H:%M %Z}" if comment.created_upstream else "Posted: unknown",
+        f"Received: {local(comment.received_at):%a %d %b %Y %H:%M %Z}",
+        f"Rules that fired: {rules}",
+        "",
+        "The comment, exactly as posted:",
+        "-----",
+        comment.text,
+        "-----",
+        "",
+        "The comment is kept as evidence in the console and will not be deleted.",
+        f"Console record: {item_url(item)}",
+    ])
+
+
+def safeguarding_refer(*, item: QueueItem, user, reason: str = "") -> bool:
+    """Send the evidence to SAFEGUARDING_EMAIL once; record safeguarding_referred_at.
+
+    Runs inside the caller's transaction; the conditional UPDATE makes a second referral a
+    no-op (returns False). The comment itself is kept: decisions refuse to delete it.
+    """
+    now = timezone.now()
+    won = QueueItem.objects.filter(pk=item.pk, safeguarding_referred_at__isnull=True).update(
+        safeguarding_referred_at=now, escalation=Verdict.Escalation.SAFEGUARDING
+    )
+    if not won:
+        return False
+    comment = item.comment
+    send_mail(
+        subject=f"Safeguarding concern from social media ({comment.get_platform_display()})",
+        message=_evidence(item, user=user, reason=reason),
+        from_email=None,
+        recipient_list=[settings.SAFEGUARDING_EMAIL],
+    )
+    audit_record(
+        verb="safeguarding.referred", actor=user, comment=comment, target=f"queueitem:{item.pk}",
+        data={"to": settings.SAFEGUARDING_EMAIL, "reason": reason},
+    )
+    item.safeguarding_referred_at = now
+    return True

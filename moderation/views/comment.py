@@ -1,0 +1,165 @@
+"""The comment view and the decisions made on it (one POST endpoint per verb)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from accounts import roles
+from accounts.access import role_required
+from moderation import access, decisions, selectors, sla
+from moderation.actions import ActionNotSupported
+from moderation.forms import DecisionForm
+from moderation.models import Decision, Verdict
+from moderation.views.present import platform_actions, text_segments
+
+SIGNPOST_ORDER = ("complaints", "clinical", "individual_care", "crisis", "media", "legal")
+
+
+def reply_templates() -> list[dict]:
+    """The signpost replies from the published rule set (the bundled default before one)."""
+    from policy.selectors import get_published_document
+
+    try:
+        templates = get_published_document().get("reply_templates") or {}
+    except LookupError:
+        from policy.engine import load_default_document
+
+        templates = load_default_document().get("reply_templates") or {}
+    return [
+        {"key": key, "label": Verdict.Signpost(key).label, "text": templates[key]}
+        for key in SIGNPOST_ORDER if templates.get(key)
+    ]
+
+
+def _panel_context(request, item, *, error: str = "", done: Decision | None = None) -> dict:
+    clock = sla.Clock.current()
+    history = selectors.comment_decisions(item.comment)
+    undoable = None
+    closing = [d for d in history if d.kind in decisions.CLOSING or d.kind == Decision.Kind.UNDO]
+    if closing and closing[-1].kind in decisions.REVERSIBLE:
+        undoable = closing[-1]
+    verdict = item.verdict
+    return {
+        "item": item,
+        "comment": item.comment,
+        "verdict": verdict,
+        "capabilities": platform_actions(item.comment.platform),
+        "reply_templates": reply_templates(),
+        "suggested_reply": verdict.reply_template,
+        "history": history,
+        "undoable": undoable,
+        "error": error,
+        "done": done,
+        "first_look_state": clock.state(item.first_look_due) if item.status == "open" else None,
+        "reply_state": clock.state(item.reply_due) if item.needs_reply and item.status != "decided" else None,
+        "escalate_choices": [(e, Verdict.Escalation(e).label) for e in decisions.ESCALATE_TO],
+        "sla_labels": sla.STATE_LABELS,
+    }
+
+
+@require_GET
+@role_required(roles.WORK_QUEUE)
+@vary_on_headers("HX-Request")
+def comment(request, pk: int):
+    c = access.get_comment_for_user(request, pk)
+    item = selectors.queue_item_for_comment(c.pk)
+    context = {
+        "comment": c,
+        "item": item,
+        "thread": selectors.comment_thread(c),
+        "author_history": selectors.author_history(c),
+        "timeline": selectors.comment_timeline(c),
+    }
+    verdict = item.verdict if item else Verdict.objects.filter(comment=c, is_current=True).first()
+    context["verdict"] = verdict
+    context["segments"] = text_segments(c.text, verdict.rules if verdict else [])
+    if item is not None:
+        context.update(_panel_context(request, item))
+    template = "moderation/comment.html#comment-detail" if request.htmx and not request.htmx.boosted else "moderation/comment.html"
+    return render(request, template, context)
+
+
+def _respond(request, item, *, error: str = "", done: Decision | None = None, changed: bool):
+    """The changed fragment for htmx (the queue row or the decision panel); a redirect without."""
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        elif done is not None:
+            messages.success(request, f"{done.get_kind_display()}: recorded.")
+        if request.POST.get("next") == "queue":
+            return redirect(reverse("moderation:queue"))
+        return redirect(reverse("moderation:comment", args=[item.comment_id]))
+    item.refresh_from_db()
+    context = _panel_context(request, item, error=error, done=done)
+    if request.htmx.target == f"item-{item.comment_id}":
+        context["row_error"] = error
+        template = "moderation/queue.html#queue-row-decided"
+        if item.status != "decided":
+            clock = sla.Clock.current()
+            item.due = sla.item_due(item)
+            item.sla_state = clock.state(item.due)
+            item.sla_label = sla.STATE_LABELS[item.sla_state]
+            template = "moderation/queue.html#queue-row"
+    else:
+        template = "moderation/comment.html#decision-panel"
+    response = render(request, template, context)
+    if changed:
+        trigger_client_event(response, "queue-changed")
+    return response
+
+
+@require_POST
+@role_required(roles.WORK_QUEUE)
+def decide(request, pk: int):
+    item = access.get_queue_item_for_user(request, pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        error = "; ".join(e for errs in form.errors.values() for e in errs)
+        return _respond(request, item, error=error, changed=False)
+    try:
+        outcome = decisions.decision_make(
+            item=item, user=request.user, kind=form.cleaned_data["kind"], reason=form.cleaned_data["reason"],
+            reply_text=form.cleaned_data["reply_text"], escalate_to=form.cleaned_data["escalate_to"],
+        )
+    except (decisions.DecisionError, ActionNotSupported) as exc:
+        return _respond(request, item, error=str(exc), changed=isinstance(exc, decisions.AlreadyDecided))
+    return _respond(request, outcome.item, done=outcome.decision, changed=True)
+
+
+@require_POST
+@role_required(roles.WORK_QUEUE)
+def claim(request, pk: int):
+    item = access.get_queue_item_for_user(request, pk)
+    try:
+        item = decisions.item_claim(item=item, user=request.user)
+    except decisions.DecisionError as exc:
+        return _respond(request, item, error=str(exc), changed=True)
+    return _respond(request, item, changed=True)
+
+
+@require_POST
+@role_required(roles.WORK_QUEUE)
+def release(request, pk: int):
+    item = access.get_queue_item_for_user(request, pk)
+    try:
+        item = decisions.item_release(item=item, user=request.user)
+    except decisions.DecisionError as exc:
+        return _respond(request, item, error=str(exc), changed=False)
+    return _respond(request, item, changed=True)
+
+
+@require_POST
+@role_required(roles.WORK_QUEUE)
+def undo(request, pk: int, decision_pk: int):
+    item = access.get_queue_item_for_user(request, pk)
+    decision = access.get_decision_for_user(request, item, decision_pk)
+    try:
+        outcome = decisions.decision_undo(item=item, decision=decision, user=request.user)
+    except (decisions.DecisionError, ActionNotSupported) as exc:
+        return _respond(request, item, error=str(exc), changed=False)
+    return _respond(request, outcome.item, done=outcome.decision, changed=True)

@@ -1,0 +1,132 @@
+"""Out-of-hours paging: the duty manager at once, the backup when nobody acknowledges."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+
+from accounts.models import OnCallShift
+from moderation import notify, services, tasks
+from moderation.models import AuditEvent, QueueItem
+from tests.factories import CommentFactory, QueueItemFactory, UserFactory, VerdictFactory
+
+pytestmark = pytest.mark.django_db
+
+LONDON = ZoneInfo("Europe/London")
+SATURDAY_NIGHT = dt.datetime(2026, 11, 28, 2, 0, tzinfo=LONDON)
+
+
+@pytest.fixture
+def rota(db):
+    dm = UserFactory(username="dm.primary", email="primary@example.nhs.uk")
+    backup = UserFactory(username="dm.backup", email="backup@example.nhs.uk")
+    OnCallShift.objects.create(
+        user=dm, backup=backup,
+        starts_at=dt.datetime(2026, 11, 27, 17, 0, tzinfo=LONDON), ends_at=dt.datetime(2026, 11, 30, 9, 0, tzinfo=LONDON),
+    )
+    return dm, backup
+
+
+def _escalation(**kw):
+    comment = CommentFactory(text="Ward 4 has had no nurse for hours and a patient has fallen", received_at=SATURDAY_NIGHT)
+    verdict = VerdictFactory(comment=comment, action="allow", escalation="duty_manager", categories=["patient_safety"])
+    return QueueItemFactory(verdict=verdict, priority=10, **kw)
+
+
+def test_page_goes_to_the_duty_manager_on_call_with_an_absolute_link(rota, settings):
+    settings.CONSOLE_BASE_URL = "https://console.example.nhs.uk"
+    item = _escalation()
+    with time_machine.travel(SATURDAY_NIGHT, tick=False):
+        tasks.queueitem_page_task(item_id=item.pk)
+        tasks.queueitem_page_task(item_id=item.pk)  # idempotent: one page
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["primary@example.nhs.uk"]
+    assert message.subject == "[Duty manager] Out-of-hours escalation: patient_safety"
+    assert f"https://console.example.nhs.uk/comments/{item.comment_id}/" in message.body
+    assert "a patient has fallen" in message.body
+    item.refresh_from_db()
+    assert item.notified_at == SATURDAY_NIGHT
+    assert AuditEvent.objects.get(verb="escalation.notified").data["to"] == "dm.primary"
+
+
+def test_classify_pages_after_commit_for_an_out_of_hours_escalation(rota, django_capture_on_commit_callbacks, broker):
+    comment = CommentFactory(received_at=SATURDAY_NIGHT)
+    verdict = VerdictFactory(comment=comment, action="allow", escalation="duty_manager", categories=["patient_safety"])
+    from policy.engine import WorkingCalendar
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        item = services.queue_item_refresh(comment=comment, verdict=verdict, calendar=WorkingCalendar())
+        from moderation import notify as n
+
+        n.escalation_page_on_commit(item_id=item.pk)
+    assert broker.messages() == []
+    for cb in callbacks:
+        cb()
+    assert broker.messages() == [("moderation.tasks.queueitem_page_task", {"item_id": item.pk})]
+
+
+def test_backup_is_paged_when_not_acknowledged_in_time(rota, settings):
+    settings.DUTY_ACK_MINUTES = 15
+    item = _escalation()
+    with time_machine.travel(SATURDAY_NIGHT, tick=False):
+        notify.escalation_page(item_id=item.pk)
+    with time_machine.travel(SATURDAY_NIGHT + dt.timedelta(minutes=14), tick=False):
+        assert tasks.escalation_sweep_task() == {"paged": 0, "backup": 0}
+    assert len(mail.outbox) == 1
+    with time_machine.travel(SATURDAY_NIGHT + dt.timedelta(minutes=15), tick=False):
+        assert tasks.escalation_sweep_task() == {"paged": 0, "backup": 1}
+        assert tasks.escalation_sweep_task() == {"paged": 0, "backup": 0}  # once
+    assert [m.to for m in mail.outbox] == [["primary@example.nhs.uk"], ["backup@example.nhs.uk"]]
+    assert "has not acknowledged this within 15 minutes" in mail.outbox[1].body
+    item.refresh_from_db()
+    assert item.backup_notified_at == SATURDAY_NIGHT + dt.timedelta(minutes=15)
+
+
+def test_acknowledged_escalation_does_not_page_the_backup(rota, settings):
+    settings.DUTY_ACK_MINUTES = 15
+    dm, _ = rota
+    item = _escalation()
+    with time_machine.travel(SATURDAY_NIGHT, tick=False):
+        notify.escalation_page(item_id=item.pk)
+    with time_machine.travel(SATURDAY_NIGHT + dt.timedelta(minutes=5), tick=False):
+        notify.escalation_acknowledge(item=item, user=dm)
+    with time_machine.travel(SATURDAY_NIGHT + dt.timedelta(minutes=30), tick=False):
+        assert tasks.escalation_sweep_task() == {"paged": 0, "backup": 0}
+    assert len(mail.outbox) == 1
+    with pytest.raises(notify.AlreadyAcknowledged, match="Already acknowledged by"):
+        notify.escalation_acknowledge(item=item, user=dm)
+
+
+def test_sweep_pages_an_escalation_whose_doorbell_was_lost(rota):
+    with time_machine.travel(SATURDAY_NIGHT, tick=False):
+        item = _escalation()
+    with time_machine.travel(SATURDAY_NIGHT + dt.timedelta(minutes=1), tick=False):
+        assert tasks.escalation_sweep_task() == {"paged": 1, "backup": 0}
+    item.refresh_from_db()
+    assert item.notified_at is not None and mail.outbox[0].to == ["primary@example.nhs.uk"]
+
+
+def test_nobody_on_call_records_nothing_and_the_sweep_retries():
+    item = _escalation()
+    with time_machine.travel(SATURDAY_NIGHT, tick=False):
+        notify.escalation_page(item_id=item.pk)
+    item.refresh_from_db()
+    assert (item.notified_at, len(mail.outbox)) == (None, 0)
+
+
+def test_working_hours_items_are_not_paged(rota):
+    comment = CommentFactory()
+    item = QueueItemFactory(verdict=VerdictFactory(comment=comment, escalation="urgent"))
+    notify.escalation_page(item_id=item.pk)
+    assert len(mail.outbox) == 0
+    assert QueueItem.objects.get(pk=item.pk).notified_at is None
+
+
+def test_rota_lookup_uses_the_shift_covering_the_instant(rota):
+    dm, _ = rota
+    assert notify.shift_on_call(dt.datetime(2026, 11, 28, 12, 0, tzinfo=LONDON)).user == dm
+    assert notify.shift_on_call(dt.datetime(2026, 11, 30, 9, 0, tzinfo=LONDON)) is None  # ends_at is exclusive
+    assert notify.shift_on_call(dt.datetime(2026, 11, 27, 16, 59, tzinfo=LONDON)) is None

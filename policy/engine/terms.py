@@ -37,7 +37,17 @@ LEET = {
     "t": "7+",
     "z": "2",
 }
-MASKS = "*#%?"
+MASKS = "*#%?!"
+
+# The term matcher runs over a "skeleton" of the folded text in which leetspeak characters
+# are replaced by the letter they stand for (1:1, so offsets are unchanged). Each letter slot
+# of the trie is then a literal, which the regex engine skips over much faster than a class.
+# "1" stands for both i and l: it becomes "i", and an "l" slot also accepts "i". "!" is
+# treated as a mask (sh!t) rather than an "i", because it far more often ends a word.
+_SKELETON_MAP = {"4": "a", "@": "a", "3": "e", "1": "i", "0": "o", "5": "s", "$": "s",
+                 "7": "t", "8": "b", "9": "g"}
+SKELETON_TABLE = str.maketrans(_SKELETON_MAP)
+_SLOT_EXTRA = {"l": "i"}
 _VALID_TERM = re.compile(r"^[a-z0-9'][a-z0-9' \-]*\*?$")
 
 
@@ -69,14 +79,23 @@ def _slots(text: str) -> list[str]:
     return out
 
 
-def _slot_regex(slot: str, first: bool) -> str:
+def _slot_regex(slot: str, first: bool, skeleton: bool = False) -> str:
     ch = slot[0]
     if ch == " ":
         return r"[^a-z0-9]{1,3}+"
     if ch in "-'":
         return r"[\-' ]?+"
-    cls = re.escape(ch + LEET.get(ch, ""))
     n = len(slot)
+    if skeleton:
+        extra = _SLOT_EXTRA.get(ch)
+        lit = re.escape(ch)
+        letters = f"{lit}++" if n == 1 else f"{lit}{{{n},}}+"
+        if extra:  # a single leet stand-in ("1" for l), never possessive over real letters
+            letters = f"(?:{letters}|{extra}{{{n}}})"
+        if first:
+            return letters
+        return f"(?:{letters}|[{re.escape(MASKS)}]{{1,{n}}}+)"
+    cls = re.escape(ch + LEET.get(ch, ""))
     letters = f"[{cls}]++" if n == 1 else f"[{cls}]{{{n},}}+"
     if first:
         return letters
@@ -84,28 +103,36 @@ def _slot_regex(slot: str, first: bool) -> str:
 
 
 class _Node:
-    __slots__ = ("children", "leaves")
+    __slots__ = ("children", "leaves", "maskable")
 
     def __init__(self):
+        self.maskable = False  # some term through this slot may be written with masks
         self.children: dict[str, _Node] = {}
         self.leaves: list[tuple[bool, str]] = []  # (prefix, group name)
 
 
-def build_term_regex(terms: dict[TermSpec, str]) -> re.Pattern | None:
-    """Compile {TermSpec: group name} into one regex; ``m.lastgroup`` names the term."""
+def build_term_regex(terms: dict[TermSpec, str], maskable=None) -> re.Pattern | None:
+    """Compile {TermSpec: group name} into one regex over the *skeleton* text
+    (``folded.translate(SKELETON_TABLE)``); ``m.lastgroup`` names the term.
+
+    Only terms in ``maskable`` (default: all) accept masked letters: a speed-gate word like
+    "cant" must not claim "c*nts" before the profanity list sees it.
+    """
     if not terms:
         return None
     root = _Node()
     for spec, group in terms.items():
         node = root
-        for slot in _slots(spec.text):
+        masks = maskable is None or spec in maskable
+        for slot in _slots(spec.text.translate(SKELETON_TABLE)):
             node = node.children.setdefault(slot, _Node())
+            node.maskable |= masks
         node.leaves.append((spec.prefix, group))
 
     def gen(node: _Node, first: bool) -> str:
         alts = []
         for slot, child in sorted(node.children.items()):
-            alts.append(_slot_regex(slot, first) + gen(child, False))
+            alts.append(_slot_regex(slot, first or not child.maskable, skeleton=True) + gen(child, False))
         for prefix, group in node.leaves:
             if prefix:
                 alts.append(f"[a-z]*+(?P<{group}>)")
@@ -119,9 +146,171 @@ def build_term_regex(terms: dict[TermSpec, str]) -> re.Pattern | None:
 
 
 def term_alternation(specs: list[TermSpec]) -> str:
-    """A plain (no leetspeak) regex alternation for ``{list}`` placeholders in patterns."""
-    parts = []
-    for spec in sorted(specs, key=lambda s: -len(s.text)):
-        body = r"[^a-z0-9]{1,3}".join(re.escape(w) for w in spec.text.split(" "))
-        parts.append(body + (r"[a-z]*" if spec.prefix else r"(?:e?s)?(?![a-z0-9])"))
-    return "(?:" + "|".join(parts) + ")"
+    """A regex for ``{list}`` placeholders in patterns: the same obfuscation-proof trie as
+    the term matcher (leetspeak, masks, repeats), without capturing groups."""
+    root = _Node()
+    for spec in specs:
+        node = root
+        for slot in _slots(spec.text):
+            node = node.children.setdefault(slot, _Node())
+        node.leaves.append((spec.prefix, ""))
+
+    def gen(node: _Node, first: bool) -> str:
+        alts = [_slot_regex(slot, first) + gen(child, False) for slot, child in sorted(node.children.items())]
+        kinds = {prefix for prefix, _ in node.leaves}
+        if True in kinds:
+            alts.append(r"[a-z]*+")
+        if False in kinds:
+            alts.append(r"(?:e?s)?(?![a-z0-9])")
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return "(?<![a-z0-9])" + gen(root, True)
+
+
+# -- the fast path: tokens and set lookups -------------------------------------------------
+# Tokens of the skeleton text: letters/digits with masks and apostrophes inside.
+# (The inner run backtracks only to drop trailing apostrophes/question marks: linear.)
+_TOKEN = re.compile(r"[a-z0-9](?:[a-z0-9'*#%?!]*[a-z0-9*])?")
+_RUN = re.compile(r"([a-z])\1+")
+_RUN3 = re.compile(r"([a-z])\1\1")
+_HAS_MASK = re.compile(r"[a-z][*#%]|[a-z][?!][a-z]")
+
+
+def _collapse(word: str) -> str:
+    return _RUN.sub(r"\1", word)
+
+
+class TermMatcher:
+    """All term lists at once, in (almost) constant time per word.
+
+    Whole words (with their plurals) are looked up in a dict after one C-level tokenisation;
+    words with repeated letters are looked up again with every run collapsed ("fuuuck");
+    prefix terms and phrases go through two small literal regexes; only a comment that
+    contains masked letters (``f*ck``) pays for the full obfuscation-aware trie.
+    ``find(skeleton)`` returns ``[(tags, start, end), ...]`` in text order.
+    """
+
+    __slots__ = ("_exact", "_collapsed", "_prefix_index", "_phrase_index", "_trie",
+                 "_group_tags", "_exact_keys", "_prefix_heads", "_phrase_keys")
+
+    def __init__(self, tagged: dict[str, list[str]], maskable_tags: set[str]):
+        exact: dict[str, set[str]] = {}
+        collapsed: dict[str, set[str]] = {}
+        prefixes: dict[str, set[str]] = {}
+        phrases: dict[str, set[str]] = {}
+        trie_terms: dict[TermSpec, str] = {}
+        group_tags: dict[str, set[str]] = {}
+        for tag, terms in tagged.items():
+            for raw in terms:
+                spec = parse_term(raw)
+                skel = spec.text.translate(SKELETON_TABLE)
+                if tag in maskable_tags:  # only list terms may be written with masks
+                    group = trie_terms.setdefault(spec, f"t{len(trie_terms)}")
+                    group_tags.setdefault(group, set()).add(tag)
+                if " " in skel or "-" in skel:
+                    phrases.setdefault(skel, set()).add(tag)
+                elif spec.prefix:
+                    prefixes.setdefault(skel, set()).add(tag)
+                else:
+                    for form in (skel, skel + "s", skel + "es", skel + "'s"):
+                        exact.setdefault(form, set()).add(tag)
+                        collapsed.setdefault(_collapse(form), set()).add(tag)
+                    if len(skel) >= 3:
+                        # one letter doubled ("fuuck", "shiit") is a plain lookup; longer
+                        # runs ("fuuuuck") go through the collapsed table below
+                        for i in range(len(skel)):
+                            if skel[i].isalpha():
+                                form = skel[: i + 1] + skel[i:]
+                                exact.setdefault(form, set()).add(tag)
+                                exact.setdefault(form + "s", set()).add(tag)
+        self._exact = {k: frozenset(v) for k, v in exact.items()}
+        self._collapsed = {k: frozenset(v) for k, v in collapsed.items()}
+        # prefix terms indexed by their first three letters: only tokens with such a head
+        # are checked with startswith
+        prefix_index: dict[str, list[tuple[str, frozenset]]] = {}
+        for word, tags in prefixes.items():
+            prefix_index.setdefault(word[:3], []).append((word, frozenset(tags)))
+        self._prefix_index = prefix_index
+        # phrases indexed by their longest word: a phrase's own regex runs only when that
+        # word is among the comment's tokens
+        phrase_index: dict[str, list[tuple[re.Pattern, frozenset]]] = {}
+        for phrase, tags in phrases.items():
+            key = max(re.split(r"[ \-]", phrase), key=len)
+            regex, _ = _literal_regex({phrase: tags}, prefix=False)
+            phrase_index.setdefault(key, []).append((regex, frozenset(tags)))
+        self._phrase_index = phrase_index
+        # set & set walks the smaller operand; set & dict would walk the whole dict
+        self._exact_keys = frozenset(self._exact)
+        self._prefix_heads = frozenset(prefix_index)
+        self._phrase_keys = frozenset(phrase_index)
+        self._trie = build_term_regex(trie_terms)
+        self._group_tags = {g: frozenset(v) for g, v in group_tags.items()}
+
+    def find(self, skel: str) -> list[tuple[frozenset, int, int]]:
+        tokens = _TOKEN.findall(skel)
+        if not tokens:
+            return []
+        token_set = set(tokens)
+        exact = self._exact
+        hit: dict[str, frozenset] = {tok: exact[tok] for tok in token_set & self._exact_keys}
+        # words with repeated letters, looked up with the runs collapsed ("fuuuck")
+        collapsed_of: dict[str, str] = {}
+        if _RUN3.search(skel) is not None:
+            for tok in token_set - self._exact_keys:
+                if _RUN3.search(tok) is not None:
+                    c = collapsed_of[tok] = _collapse(tok)
+                    tags = self._collapsed.get(c)
+                    if tags is not None:
+                        hit[tok] = tags
+        # prefix terms: only tokens whose first three letters start some prefix term
+        index = self._prefix_index
+        heads = {tok[:3] for tok in token_set}
+        heads.update(c[:3] for c in collapsed_of.values())
+        if not heads.isdisjoint(self._prefix_heads):
+            for tok in token_set:
+                form = tok if tok[:3] in index else collapsed_of.get(tok, "")
+                for word, tags in index.get(form[:3], ()):
+                    if form.startswith(word):
+                        hit[tok] = hit[tok] | tags if tok in hit else tags
+        out: list[tuple[frozenset, int, int]] = []
+        for tok, tags in hit.items():
+            out.extend((tags, s, e) for s, e in _occurrences(skel, tok))
+        keys = token_set & self._phrase_keys
+        for key in keys:
+            for regex, tags in self._phrase_index[key]:
+                for m in regex.finditer(skel):
+                    out.append((tags, m.start(), m.end()))
+        if self._trie is not None and _HAS_MASK.search(skel) is not None:
+            seen = {(s, e) for _, s, e in out}
+            for m in self._trie.finditer(skel):
+                if m.span() not in seen and _HAS_MASK.search(m.group()):
+                    out.append((self._group_tags[m.lastgroup], m.start(), m.end()))
+        if len(out) > 1:
+            out.sort(key=lambda h: h[1])
+        return out
+
+
+def _occurrences(text: str, token: str):
+    """Spans where ``token`` occurs as a whole token (not inside a longer word)."""
+    n = len(token)
+    pos = text.find(token)
+    while pos >= 0:
+        end = pos + n
+        before = text[pos - 1] if pos else " "
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() and before.isascii()) and not (after.isalnum() and after.isascii()):
+            yield pos, end
+        pos = text.find(token, end)
+
+
+def _literal_regex(words: dict[str, set[str]], *, prefix: bool):
+    """One alternation of skeleton words (repeats allowed, no masks); group -> tags."""
+    if not words:
+        return None, {}
+    alts, tags = [], {}
+    for n, (word, word_tags) in enumerate(sorted(words.items(), key=lambda kv: -len(kv[0]))):
+        body = "".join(_slot_regex(slot, True, skeleton=True) for slot in _slots(word))
+        tail = r"[a-z0-9'*#%]*+" if prefix else r"(?:e?s)?(?![a-z0-9])"
+        alts.append(f"{body}{tail}(?P<g{n}>)")
+        tags[f"g{n}"] = frozenset(word_tags)
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alts) + ")"), tags

@@ -22,7 +22,7 @@ from . import detectors as det
 from .errors import RuleSetError
 from .normalize import normalize
 from .schema import check_regex, validate
-from .terms import SKELETON_TABLE, TermMatcher
+from .terms import SKELETON_TABLE, TermMatcher, handle_term
 from .verdict import (
     ACTION_RANK,
     SIGNPOST_PRIORITY,
@@ -70,7 +70,7 @@ class Matcher:
 
     __slots__ = (
         "name", "calendar", "max_scan_chars", "block_threshold", "repeat_threshold",
-        "_rules", "_terms", "_always", "_gated", "_by_tag", "_detector_lists",
+        "_rules", "_terms", "_always", "_gated", "_by_tag", "_always_detectors", "_detector_lists",
         "_templates", "_first_look_minutes",
     )
 
@@ -97,7 +97,7 @@ class Matcher:
         staff = doc.get("staff") or {}
         lists: dict[str, list[str]] = {k: list(v) for k, v in (doc.get("term_lists") or {}).items()}
         lists["staff_names"] = list(staff.get("names") or [])
-        lists["staff_handles"] = [h.lstrip("@") for h in staff.get("handles") or []]
+        lists["staff_handles"] = [handle_term(h) for h in staff.get("handles") or []]
 
         links = doc.get("links") or {}
         own = doc.get("own_contacts") or {}
@@ -177,7 +177,15 @@ class Matcher:
         # group maps to all of them.
         self._terms = TermMatcher(tagged_terms, {t for t in tagged_terms if t.startswith("L:")})
         # Rules with no gate are tried on every comment; gated ones only when a tag is seen.
-        self._always = tuple(r for r in rules if not r.gates and r.trigger != "terms")
+        self._always = tuple(
+            r for r in rules if not r.gates and r.trigger != "terms" and not r.requires
+            and not (r.trigger == "detector" and r.detector != "repeated_post")
+        )
+        always_detectors: dict[str, list[_Rule]] = {}
+        for r in rules:
+            if r.trigger == "detector" and r.detector != "repeated_post" and not r.gates and not r.requires:
+                always_detectors.setdefault(r.detector, []).append(r)
+        self._always_detectors = tuple((name, tuple(rs)) for name, rs in always_detectors.items())
         self._gated = tuple(r for r in rules if r.gates or r.trigger == "terms")
         by_tag: dict[str, list[_Rule]] = {}
         for r in self._gated:
@@ -229,7 +237,12 @@ class Matcher:
 
         # 2. candidate rules: ungated ones, and gated ones whose tag was seen. Rules that
         #    require another category are only tried once something else has fired.
-        candidates = [r for r in self._always if not r.requires and (r.detector != "repeated_post" or author is not None)]
+        state = _State(norm, scanned if folded.offsets is None else "", self._detector_lists)
+        candidates = [r for r in self._always if r.detector != "repeated_post" or author is not None]
+        for name, rules in self._always_detectors:
+            # each always-on detector runs once, behind its own prefilter
+            if state.findings(name):
+                candidates.extend(rules)
         if tag_spans:
             seen_rules = set()
             by_tag = self._by_tag
@@ -238,7 +251,6 @@ class Matcher:
                     if r not in seen_rules:
                         seen_rules.add(r)
                         candidates.append(r)
-        state = _State(norm, scanned if folded.offsets is None else "", self._detector_lists)
         fired: dict[_Rule, list[tuple[int, int]]] = {}
         for rule in candidates:
             kept = self._try(rule, tag_spans, state, platform, author)

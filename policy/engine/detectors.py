@@ -96,7 +96,7 @@ def detect_nhs_number(ctx: Context) -> list[Finding]:
 # -- phone numbers ----------------------------------------------------------------------
 # A candidate is a run of digits with the usual separators; phonenumbers parses only these,
 # and only the first few, so a comment full of digits stays cheap.
-_PHONE_CANDIDATE = re.compile(r"(?<![0-9])\+?[0-9][0-9 ()\-.]{5,18}+(?<=[0-9])")
+_PHONE_CANDIDATE = re.compile(r"(?<![0-9])\+?[0-9][0-9 ()\-.]{5,18}(?<=[0-9])(?![0-9])")
 _MAX_PHONE_CANDIDATES = 5
 
 
@@ -158,7 +158,7 @@ _STREET = re.compile(
     r"terrace|grove|square|mews)(?![a-z])"
 )
 _DOB = re.compile(
-    r"(?:\bdob\b|date of birth|\bborn on\b|\bd\.o\.b)[^0-9a-z]{0,5}"
+    r"(?:\bdob\b|date of birth|\bborn on\b|\bd\.o\.b)[^0-9a-z]{0,5}(?:(?:is|was|=)[^0-9a-z]{0,3})?"
     r"(?:[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-][0-9]{2,4}|[0-9]{1,2}(?:st|nd|rd|th)? [a-z]{3,9} [0-9]{4})"
 )
 

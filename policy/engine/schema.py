@@ -73,7 +73,7 @@ from typing import Any
 
 from .detectors import DETECTOR_KINDS
 from .errors import RuleSetError
-from .terms import parse_term
+from .terms import handle_term, parse_term
 from .verdict import ACTIONS, CATEGORIES, SIGNPOSTS
 
 DOC_ESCALATIONS = ("none", "safeguarding", "urgent")
@@ -200,8 +200,12 @@ def validate(doc: Any) -> dict:
             except ValueError as exc:
                 _fail(f"term_lists.{name}[{i}]", str(exc))
     staff = _mapping(doc.get("staff"), "staff")
-    _str_list(staff.get("names"), "staff.names")
-    _str_list(staff.get("handles"), "staff.handles")
+    for key in ("names", "handles"):
+        for i, item in enumerate(_str_list(staff.get(key), f"staff.{key}")):
+            try:
+                parse_term(handle_term(item) if key == "handles" else item)
+            except ValueError as exc:
+                _fail(f"staff.{key}[{i}]", str(exc))
     links = _mapping(doc.get("links"), "links")
     for key in ("allow", "deny", "deny_words", "shorteners", "platform"):
         _str_list(links.get(key), f"links.{key}")
@@ -216,7 +220,7 @@ def validate(doc: Any) -> dict:
 
     all_lists = dict(lists)
     all_lists["staff_names"] = staff.get("names") or []
-    all_lists["staff_handles"] = [h.lstrip("@") for h in staff.get("handles") or []]
+    all_lists["staff_handles"] = [handle_term(h) for h in staff.get("handles") or []]
 
     rules = doc.get("rules")
     if not isinstance(rules, list):

@@ -43,8 +43,9 @@ MASKS = "*#%?!"
 # are replaced by the letter they stand for (1:1, so offsets are unchanged). Each letter slot
 # of the trie is then a literal, which the regex engine skips over much faster than a class.
 # "1" stands for both i and l: it becomes "i", and an "l" slot also accepts "i". "!" is
-# treated as a mask (sh!t) rather than an "i", because it far more often ends a word.
-_SKELETON_MAP = {"4": "a", "@": "a", "3": "e", "1": "i", "0": "o", "5": "s", "$": "s",
+# treated as a mask (sh!t) rather than an "i", because it far more often ends a word; "@"
+# stays itself so that @handles survive.
+_SKELETON_MAP = {"4": "a", "3": "e", "1": "i", "0": "o", "5": "s", "$": "s",
                  "7": "t", "8": "b", "9": "g"}
 SKELETON_TABLE = str.maketrans(_SKELETON_MAP)
 _SLOT_EXTRA = {"l": "i"}
@@ -55,6 +56,11 @@ _VALID_TERM = re.compile(r"^[a-z0-9'][a-z0-9' \-]*\*?$")
 class TermSpec:
     text: str  # canonical letters (lower-case), spaces between phrase words
     prefix: bool
+
+
+def handle_term(handle: str) -> str:
+    """A social media handle as a phrase term: "@Jane_Doe.NHS" -> "jane doe nhs"."""
+    return " ".join(re.split(r"[_.]+", str(handle).strip().lstrip("@")))
 
 
 def parse_term(raw: str) -> TermSpec:
@@ -229,7 +235,10 @@ class TermMatcher:
         # are checked with startswith
         prefix_index: dict[str, list[tuple[str, frozenset]]] = {}
         for word, tags in prefixes.items():
-            prefix_index.setdefault(word[:3], []).append((word, frozenset(tags)))
+            heads = {word[:3]}
+            heads.update((word[: i + 1] + word[i:])[:3] for i in range(min(3, len(word))))
+            for head in heads:  # "fuu" for "fuuck": a doubled letter in the head
+                prefix_index.setdefault(head, []).append((word, frozenset(tags)))
         self._prefix_index = prefix_index
         # phrases indexed by their longest word: a phrase's own regex runs only when that
         # word is among the comment's tokens
@@ -270,7 +279,7 @@ class TermMatcher:
             for tok in token_set:
                 form = tok if tok[:3] in index else collapsed_of.get(tok, "")
                 for word, tags in index.get(form[:3], ()):
-                    if form.startswith(word):
+                    if form.startswith(word) or _collapse(form).startswith(word):
                         hit[tok] = hit[tok] | tags if tok in hit else tags
         out: list[tuple[frozenset, int, int]] = []
         for tok, tags in hit.items():

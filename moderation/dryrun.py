@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 
 from django.db import transaction
 from django.db.models import Q
@@ -182,8 +182,16 @@ def _judged(run: DryRun, rows, total: int):
     # fork: the children only run the pure engine, never the inherited DB connection.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(processes, initializer=_worker_init, initargs=(candidate_doc, baseline_doc)) as pool:
-        for judged in pool.imap(_worker_judge, _chunks(rows, 500), chunksize=1):
-            yield from judged
+        # The rows are read here, in this thread: Django's connection is per thread (pool.imap
+        # would read them in its feeder thread, on another connection). A few chunks in
+        # flight per process keep every CPU busy with bounded memory.
+        pending: deque = deque()
+        for chunk in _chunks(rows, 500):
+            pending.append(pool.apply_async(_worker_judge, (chunk,)))
+            if len(pending) >= 3 * processes:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
 
 
 def _side(judged: tuple) -> dict:

@@ -1,0 +1,305 @@
+"""The policy admin pages (STYLE.md): full page, htmx partial, anonymous, each other role,
+wrong method, unknown id; and what each mutation changes and audits."""
+
+import pytest
+from django.urls import reverse
+
+from moderation.models import AuditEvent, DryRun
+from policy.models import RuleSetVersion
+
+pytestmark = pytest.mark.django_db
+
+OTHER_ROLES = ["officer", "duty_manager", "outsider"]
+# (url name, kwargs builder, query, root id of the htmx partial)
+GET_VIEWS = [
+    ("policy:versions", lambda d: {}, "", "versions"),
+    ("policy:version", lambda d: {"number": d.number}, "", "rules"),
+    ("policy:terms", lambda d: {"number": d.number}, "", "term-lists"),
+    ("policy:staff", lambda d: {"number": d.number}, "", "staff"),
+    ("policy:links", lambda d: {"number": d.number}, "", "links"),
+    ("policy:templates", lambda d: {"number": d.number}, "", "templates"),
+    ("policy:hours", lambda d: {"number": d.number}, "", "hours"),
+    ("policy:history", lambda d: {"number": d.number}, "", "history"),
+    ("policy:rule_new", lambda d: {"number": d.number}, "", "rule-form"),
+    ("policy:rule_edit", lambda d: {"number": d.number, "rule_id": "profanity-terms"}, "", "rule-form"),
+    ("policy:try", lambda d: {}, "?text=hello&platform=facebook", "try-result"),
+    ("policy:rule_stats", lambda d: {}, "", "rule-stats"),
+]
+UNKNOWN = [
+    ("policy:version", {"number": 999}),
+    ("policy:terms", {"number": 999}),
+    ("policy:staff", {"number": 999}),
+    ("policy:history", {"number": 999}),
+    ("policy:export", {"number": 999}),
+    ("policy:rule_edit", {"number": 2, "rule_id": "no-such-rule"}),
+    ("policy:dryrun", {"pk": 999999}),
+]
+POST_ONLY = ["policy:draft_create", "policy:import", "policy:publish", "policy:dryrun_start", "policy:rule_toggle"]
+
+
+def url_for(name, draft, kwargs=None):
+    if kwargs is None:
+        kwargs = {"number": draft.number}
+        if name == "policy:rule_toggle":
+            kwargs["rule_id"] = "profanity-terms"
+        if name in ("policy:draft_create", "policy:import"):
+            kwargs = {}
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.parametrize("name,kwargs,query,root", GET_VIEWS)
+def test_full_page_and_htmx_partial(client_for, policy_admin, draft, name, kwargs, query, root):
+    client = client_for(policy_admin)
+    url = reverse(name, kwargs=kwargs(draft)) + query
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "<html" in page.content.decode()
+    assert f'id="{root}"' in page.content.decode()
+    assert page["Vary"].count("HX-Request") == 1
+    partial = client.get(url, HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200
+    body = partial.content.decode()
+    assert "<html" not in body
+    assert f'id="{root}"' in body
+
+
+@pytest.mark.parametrize("name,kwargs,query,root", GET_VIEWS)
+def test_anonymous_is_sent_to_sign_in(client, draft, name, kwargs, query, root):
+    url = reverse(name, kwargs=kwargs(draft))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('accounts:login')}?next={url}"
+
+
+@pytest.mark.parametrize("role", OTHER_ROLES)
+@pytest.mark.parametrize("name,kwargs,query,root", GET_VIEWS)
+def test_other_roles_are_refused(request, client_for, draft, role, name, kwargs, query, root):
+    user = request.getfixturevalue(role)
+    assert client_for(user).get(reverse(name, kwargs=kwargs(draft))).status_code == 403
+
+
+@pytest.mark.parametrize("role", OTHER_ROLES)
+@pytest.mark.parametrize("name", POST_ONLY)
+def test_other_roles_cannot_post(request, client_for, draft, role, name):
+    user = request.getfixturevalue(role)
+    before = list(RuleSetVersion.objects.order_by("number").values_list("number", "status", "document"))
+    assert client_for(user).post(url_for(name, draft), {"based_on": draft.number}).status_code == 403
+    assert list(RuleSetVersion.objects.order_by("number").values_list("number", "status", "document")) == before
+    assert not DryRun.objects.exists()
+
+
+@pytest.mark.parametrize("name", POST_ONLY)
+def test_post_only_views_refuse_get(client_for, policy_admin, draft, name):
+    assert client_for(policy_admin).get(url_for(name, draft)).status_code == 405
+
+
+@pytest.mark.parametrize("name", ["policy:versions", "policy:try", "policy:rule_stats", "policy:history", "policy:export"])
+def test_read_only_views_refuse_post(client_for, policy_admin, draft, name):
+    kwargs = {"number": draft.number} if name in ("policy:history", "policy:export") else {}
+    assert client_for(policy_admin).post(reverse(name, kwargs=kwargs)).status_code == 405
+
+
+@pytest.mark.parametrize("name,kwargs", UNKNOWN)
+def test_unknown_ids_are_404(client_for, policy_admin, draft, name, kwargs):
+    assert client_for(policy_admin).get(reverse(name, kwargs=kwargs)).status_code == 404
+
+
+def test_unknown_version_post_is_404(client_for, policy_admin, draft):
+    assert client_for(policy_admin).post(reverse("policy:publish", args=[999])).status_code == 404
+
+
+# -- editing ---------------------------------------------------------------------------------
+def test_add_a_term_saves_and_audits_the_diff(client_for, policy_admin, draft):
+    insults = draft.document["term_lists"]["insults"]
+    response = client_for(policy_admin).post(
+        reverse("policy:terms", args=[draft.number]),
+        {"name": "insults", "terms": "\n".join([*insults, "shambles"])},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == '{"ruleset-changed": {}}'
+    assert "Saved the list “insults”." in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.document["term_lists"]["insults"] == [*insults, "shambles"]
+    event = AuditEvent.objects.get(verb="ruleset.changed")
+    assert (event.actor, event.target, event.ruleset_version_id) == (policy_admin, "ruleset:2", draft.pk)
+    assert event.data["what"] == "term list insults"
+    assert "+  - shambles" in event.data["diff"].splitlines()
+
+
+def test_staff_section_without_htmx_redirects(client_for, policy_admin, draft):
+    response = client_for(policy_admin).post(
+        reverse("policy:staff", args=[draft.number]), {"names": "Jane Smith\n\nJane Smith\n", "handles": "@JaneSmithNHS"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("policy:staff", args=[draft.number])
+    draft.refresh_from_db()
+    assert draft.document["staff"] == {"names": ["Jane Smith"], "handles": ["@JaneSmithNHS"]}
+
+
+def test_invalid_pattern_is_shown_next_to_the_field_and_nothing_is_saved(client_for, policy_admin, draft):
+    before = draft.document
+    response = client_for(policy_admin).post(
+        reverse("policy:rule_new", args=[draft.number]),
+        {"id": "new-rule", "enabled": "on", "category": "abuse", "clause": "Section 9: abuse",
+         "trigger": "pattern", "pattern": "you (idiot"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<html" not in body and 'id="rule-form"' in body
+    n = len(before["rules"])
+    assert f'id="id_pattern-errors"><li>rules[{n}].pattern: missing ), unterminated subpattern at position 4</li>' in body
+    draft.refresh_from_db()
+    assert draft.document == before
+    assert not AuditEvent.objects.filter(verb="ruleset.changed").exists()
+
+
+def test_edit_a_rule(client_for, policy_admin, draft):
+    response = client_for(policy_admin).post(
+        reverse("policy:rule_edit", args=[draft.number, "profanity-terms"]),
+        {"id": "profanity-terms", "category": "profanity", "clause": "Section 9: swearing",
+         "trigger": "terms", "terms": ["profanity"], "action": "delete", "auto_apply": "no"},
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    rule = next(r for r in draft.document["rules"] if r["id"] == "profanity-terms")
+    assert rule == {"id": "profanity-terms", "category": "profanity", "clause": "Section 9: swearing",
+                    "enabled": False, "terms": ["profanity"], "action": "delete", "auto_apply": False}
+
+
+def test_toggle_a_rule_returns_the_rules_fragment(client_for, policy_admin, draft):
+    response = client_for(policy_admin).post(
+        reverse("policy:rule_toggle", args=[draft.number, "profanity-terms"]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == '{"ruleset-changed": {}}'
+    assert 'id="rules"' in response.content.decode() and "<html" not in response.content.decode()
+    draft.refresh_from_db()
+    assert next(r for r in draft.document["rules"] if r["id"] == "profanity-terms")["enabled"] is False
+    assert AuditEvent.objects.get(verb="ruleset.changed").data["what"] == "rule profanity-terms disabled"
+
+
+@pytest.mark.parametrize("name,data", [
+    ("policy:staff", {"names": "X", "handles": ""}),
+    ("policy:terms", {"name": "insults", "terms": "x"}),
+    ("policy:rule_toggle", None),
+])
+def test_published_version_edits_are_refused_with_409(client_for, policy_admin, published, name, data):
+    before = published.document
+    kwargs = {"number": published.number}
+    if name == "policy:rule_toggle":
+        kwargs["rule_id"] = "profanity-terms"
+    response = client_for(policy_admin).post(reverse(name, kwargs=kwargs), data or {})
+    assert response.status_code == 409
+    published.refresh_from_db()
+    assert published.document == before
+    assert not AuditEvent.objects.exists()
+
+
+def test_hours_form_errors_rerender_with_200(client_for, policy_admin, draft):
+    response = client_for(policy_admin).post(
+        reverse("policy:hours", args=[draft.number]),
+        {"start": "17:00", "end": "09:00", "weekdays": ["0"], "closures": "2026-13-01", "first_look_minutes": "60"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "The working day must end after it starts." in body
+    assert "Line 1: &#x27;2026-13-01&#x27; is not a date like 2026-12-29." in body
+
+
+# -- versions ---------------------------------------------------------------------------------
+def test_new_draft_from_a_version(client_for, policy_admin, published):
+    response = client_for(policy_admin).post(reverse("policy:draft_create"), {"based_on": published.number})
+    new = RuleSetVersion.objects.get(number=2)
+    assert response.status_code == 302 and response["Location"] == reverse("policy:version", args=[2])
+    assert (new.status, new.based_on_id, new.created_by, new.document) == ("draft", published.pk, policy_admin, published.document)
+    assert AuditEvent.objects.get(verb="ruleset.draft_created").data == {"based_on": 1, "notes": "Draft from v1"}
+
+
+def test_publish_then_roll_back(client_for, policy_admin, published, draft):
+    client = client_for(policy_admin)
+    response = client.post(reverse("policy:publish", args=[draft.number]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response["HX-Redirect"] == reverse("policy:version", args=[2])
+    assert dict(RuleSetVersion.objects.values_list("number", "status")) == {1: "archived", 2: "published"}
+    event = AuditEvent.objects.get(verb="ruleset.published")
+    assert (event.actor, event.target, event.data["previous"], event.data["diff"]) == (policy_admin, "ruleset:2", 1, "")
+    assert client.post(reverse("policy:publish", args=[2])).status_code == 409
+    client.post(reverse("policy:publish", args=[1]))
+    assert dict(RuleSetVersion.objects.values_list("number", "status")) == {1: "published", 2: "archived"}
+    assert AuditEvent.objects.get(verb="ruleset.rolled_back").data["previous"] == 2
+
+
+def test_export_is_yaml_that_imports_back(client_for, policy_admin, published):
+    client = client_for(policy_admin)
+    response = client.get(reverse("policy:export", args=[1]))
+    assert response["Content-Disposition"] == 'attachment; filename="ruleset-v1.yaml"'
+    text = response.content.decode()
+    assert text.startswith("schema: 1\nname: default\n")
+    response = client.post(reverse("policy:import"), {"text": text, "notes": "round trip"})
+    assert response.status_code == 302
+    assert RuleSetVersion.objects.get(number=2).document == published.document
+    assert AuditEvent.objects.get(verb="ruleset.imported").target == "ruleset:2"
+
+
+def test_import_errors_are_shown_with_the_line(client_for, policy_admin, published):
+    response = client_for(policy_admin).post(
+        reverse("policy:import"), {"text": "schema: 1\nrules:\n  - id: Bad Id\n    category: abuse\n    clause: x\n    terms: [insults]\n"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="import-form"' in body and "<html" not in body
+    assert "line 3, rules[0].id: expected a lower-case id" in body
+    assert RuleSetVersion.objects.count() == 1
+
+
+# -- try a comment --------------------------------------------------------------------------
+def test_try_shows_draft_and_published_side_by_side_with_escaped_highlights(client_for, policy_admin, draft):
+    doc = draft.document
+    doc["term_lists"]["insults"].append("shambles")
+    RuleSetVersion.objects.filter(pk=draft.pk).update(document=doc)
+    text = "<b>you</b> are a shambles"
+    response = client_for(policy_admin).get(
+        reverse("policy:try"), {"text": text, "platform": "facebook", "version": draft.number}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert 'id="verdict-v2"' in body and 'id="verdict-v1"' in body
+    draft_col = body.split('id="verdict-v2"')[1].split('id="verdict-v1"')[0]
+    published_col = body.split('id="verdict-v1"')[1]
+    assert '<span class="badge action-hide">hide</span>' in draft_col
+    assert '<span class="badge action-allow">allow</span>' in published_col
+    assert '&lt;b&gt;you&lt;/b&gt; are a <mark title="abuse-directed-insult">shambles</mark>' in draft_col
+    assert "<b>you</b>" not in body
+    assert "No rule fired." in published_col
+
+
+# -- dry run and statistics -----------------------------------------------------------------
+def test_dry_run_is_enqueued_after_commit(client_for, policy_admin, draft, broker, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client_for(policy_admin).post(reverse("policy:dryrun_start", args=[draft.number]), {"days": "30"})
+    run = DryRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("policy:dryrun", args=[run.pk])
+    assert (run.version_id, run.days, run.status, run.requested_by) == (draft.pk, 30, "pending", policy_admin)
+    assert len(callbacks) == 1
+    assert broker.messages() == [("moderation.tasks.dryrun_execute_task", {"dryrun_id": run.pk})]
+
+
+def test_dry_run_invalid_days_is_not_started(client_for, policy_admin, draft):
+    response = client_for(policy_admin).post(reverse("policy:dryrun_start", args=[draft.number]), {"days": "0"})
+    assert response.status_code == 200
+    assert "Ensure this value is greater than or equal to 1." in response.content.decode()
+    assert not DryRun.objects.exists()
+
+
+def test_dry_run_page_polls_until_done(client_for, policy_admin, draft, published):
+    from moderation.dryrun import dryrun_execute
+
+    run = DryRun.objects.create(version=draft, baseline=published)
+    client = client_for(policy_admin)
+    body = client.get(reverse("policy:dryrun", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 1s"' in body and "<progress" in body
+    dryrun_execute(dryrun_id=run.pk)
+    body = client.get(reverse("policy:dryrun", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in body and "comments judged" in body

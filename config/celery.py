@@ -28,3 +28,10 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("moderation.tasks.escalation_sweep_task"),
         name="page unacknowledged escalations",
     )
+    # Platform polling (issue 4): claim the channels due a poll (Channel.next_poll_at) and
+    # ring one poll task each. Cheap when nothing is due: one indexed query.
+    sender.add_periodic_task(
+        float(settings.POLL_SCHEDULER_SECONDS),
+        sender.signature("moderation.tasks.channels_poll_due_task"),
+        name="poll channels that are due",
+    )

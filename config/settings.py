@@ -220,6 +220,12 @@ PLATFORM_HTTP_TIMEOUT = float(env("PLATFORM_HTTP_TIMEOUT", "10"))
 META_APP_SECRET = env("META_APP_SECRET")
 META_VERIFY_TOKEN = env("META_VERIFY_TOKEN")
 X_CONSUMER_SECRET = env("X_CONSUMER_SECRET")
+# How often beat looks for channels due a poll (each channel has its own interval).
+POLL_SCHEDULER_SECONDS = int(env("POLL_SCHEDULER_SECONDS", "10"))
+# Largest webhook body accepted (bytes). Meta batches up to ~1000 changes per delivery,
+# ~300 KB at realistic comment lengths; 1 MB leaves room without letting one request pin a
+# worker. Larger bodies get 400 before anything is stored.
+WEBHOOK_MAX_BODY_BYTES = int(env("WEBHOOK_MAX_BODY_BYTES", str(1024 * 1024)))
 
 # Mail: the duty manager is paged and safeguarding referrals are sent by e-mail.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

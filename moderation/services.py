@@ -340,7 +340,10 @@ def pending_sweep(*, now: dt.datetime | None = None, grace: dt.timedelta, batch:
     """Find work whose doorbell was lost and ring it again; bounded batches.
 
     - comments (not our own, not deleted upstream) with no verdict for their current
-      revision, received more than ``grace`` ago.
+      revision, received more than ``grace`` ago;
+    - platform actions requested more than ``grace`` ago (not waiting for a scheduled retry)
+      or in flight longer than a task can live (moderation/actions.py);
+    - webhook deliveries still pending more than ``grace`` after they arrived.
     Returns counts per kind, for the log and the tests.
     """
     now = now or timezone.now()
@@ -357,4 +360,15 @@ def pending_sweep(*, now: dt.datetime | None = None, grace: dt.timedelta, batch:
     ids = list(unjudged)
     for comment_id in ids:
         _enqueue_classify(comment_id)
-    return {"comments": len(ids)}
+    # Platform actions and webhook deliveries (issue 4): rows still requested / in flight /
+    # pending past the grace period get their doorbell again; their tasks are idempotent.
+    from moderation.actions import _enqueue_apply, actions_pending
+    from moderation.ingest import _enqueue_delivery, deliveries_pending
+
+    action_ids = actions_pending(now=now, cutoff=cutoff, batch=batch)
+    for action_id in action_ids:
+        _enqueue_apply(action_id)
+    delivery_ids = deliveries_pending(cutoff=cutoff, batch=batch)
+    for delivery_id in delivery_ids:
+        _enqueue_delivery(delivery_id)
+    return {"comments": len(ids), "actions": len(action_ids), "deliveries": len(delivery_ids)}

@@ -58,3 +58,33 @@ def escalation_sweep_task() -> dict[str, int]:
     if any(counts.values()):
         log.info("escalation sweep %s", counts)
     return counts
+
+
+# --- Platforms (issue 4): ingest and actions out. Thin: id in -> one service. ------------
+@shared_task(name="moderation.tasks.channels_poll_due_task")
+def channels_poll_due_task() -> int:
+    """Beat: claim the channels due a poll and ring one poll task each."""
+    from moderation.ingest import channels_poll_due
+
+    return len(channels_poll_due())
+
+
+@shared_task(name="moderation.tasks.channel_poll_task")
+def channel_poll_task(*, channel_id: int) -> str:
+    from moderation.ingest import channel_poll
+
+    return channel_poll(channel_id=channel_id).status
+
+
+@shared_task(name="moderation.tasks.webhookdelivery_process_task")
+def webhookdelivery_process_task(*, delivery_id: int) -> None:
+    from moderation.ingest import webhookdelivery_process
+
+    webhookdelivery_process(delivery_id=delivery_id)
+
+
+@shared_task(name="moderation.tasks.platformaction_apply_task")
+def platformaction_apply_task(*, action_id: int) -> None:
+    from moderation.actions import platform_action_apply
+
+    platform_action_apply(action_id=action_id)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from moderation import views
+from moderation import webhooks
 
 app_name = "moderation"
 
@@ -16,4 +17,7 @@ urlpatterns = [
     path("comments/<int:pk>/release/", views.release, name="release"),
     path("comments/<int:pk>/undo/<int:decision_pk>/", views.undo, name="undo"),
     path("escalations/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    # Platform webhooks (issue 4): signed by the platform, not signed in; GET is the handshake.
+    path("hooks/meta/", webhooks.meta, name="hooks-meta"),
+    path("hooks/x/", webhooks.x, name="hooks-x"),
 ]

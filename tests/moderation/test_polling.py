@@ -1,0 +1,184 @@
+"""Polling: beat claims due channels, the poll task reads the simulator over HTTP, stores the
+comments and the cursor together, and honours rate limits, token expiry and outages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+
+import pytest
+from django.utils import timezone
+
+from moderation import tasks
+from moderation.ingest import POLL_LEASE, channel_poll, channels_poll_due
+from moderation.models import AuditEvent, Channel, Comment
+from tests.moderation.platforms.fixtures import ACCOUNTS, TOKENS, make_channel, sim  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+POLL = "moderation.tasks.channel_poll_task"
+CLASSIFY = "moderation.tasks.comment_classify_task"
+
+
+def _requests(sim, platform):
+    return [r for r in sim.world.requests if r[0] == platform]
+
+
+def test_beat_claims_each_due_channel_once_and_rings_after_commit(broker, django_capture_on_commit_callbacks):
+    now = timezone.now()
+    due = make_channel("facebook", next_poll_at=now - dt.timedelta(seconds=1))
+    never = make_channel("youtube")  # never polled: due
+    make_channel("x", next_poll_at=now + dt.timedelta(minutes=1))  # not yet
+    make_channel("instagram", enabled=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        claimed = channels_poll_due(now=now)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = tasks.channels_poll_due_task()  # the lease stops a second claim
+    assert (sorted(claimed), again) == (sorted([due.pk, never.pk]), 0)
+    assert sorted(broker.messages(), key=lambda m: m[1]["channel_id"]) == [
+        (POLL, {"channel_id": due.pk}), (POLL, {"channel_id": never.pk})]
+    due.refresh_from_db()
+    assert due.next_poll_at == now + POLL_LEASE
+
+
+@pytest.mark.parametrize("state,backoff", [("paused", None), ("needs_reauth", None), ("backing_off", 60)])
+def test_beat_skips_channels_that_must_not_be_polled(state, backoff):
+    now = timezone.now()
+    make_channel("facebook", state=state, backoff_until=now + dt.timedelta(seconds=backoff) if backoff else None)
+    assert channels_poll_due(now=now) == []
+
+
+def test_poll_stores_new_comments_and_the_cursor_together(sim, broker, django_capture_on_commit_callbacks):
+    channel = make_channel("facebook", poll_interval_seconds=60)
+    world = sim.world
+    start = timezone.now().timestamp() - 600
+    first = [world.add_comment("facebook", ACCOUNTS["facebook"], f"comment {i}", at=start + i) for i in range(3)]
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = channel_poll(channel_id=channel.pk, now=now)
+    assert (outcome.status, outcome.comments, outcome.more) == ("polled", 3, False)
+    assert sorted(Comment.objects.values_list("external_id", flat=True)) == sorted(c.id for c in first)
+    assert [m[0] for m in broker.messages()] == [CLASSIFY] * 3
+    channel.refresh_from_db()
+    assert channel.poll_cursor["since"] == int(start + 2)
+    assert (channel.state, channel.last_polled_at, channel.next_poll_at) == ("active", now, now + dt.timedelta(seconds=60))
+
+    late = world.add_comment("facebook", ACCOUNTS["facebook"], "a late one")
+    with django_capture_on_commit_callbacks(execute=True):
+        channel_poll(channel_id=channel.pk)
+    assert Comment.objects.count() == 4 and Comment.objects.filter(external_id=late.id).exists()
+    assert len(broker.messages()) == 4  # the boundary comment read again queued nothing
+
+
+def test_a_poll_with_more_pages_than_its_budget_continues_straight_away(sim, broker, django_capture_on_commit_callbacks):
+    channel = make_channel("youtube")
+    start = timezone.now().timestamp() - 5000
+    for i in range(1050):  # 11 pages of 100; a poll reads 10
+        sim.world.add_comment("youtube", ACCOUNTS["youtube"], f"c{i}", at=start + i)
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = channel_poll(channel_id=channel.pk)
+    assert (outcome.comments, outcome.more) == (1000, True)
+    assert broker.messages()[-1] == (POLL, {"channel_id": channel.pk})
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = channel_poll(channel_id=channel.pk)
+    assert (outcome.comments, outcome.more) == (50, False)
+    assert Comment.objects.filter(channel=channel).count() == 1050
+    channel.refresh_from_db()
+    assert set(channel.poll_cursor) == {"watermark"}
+
+
+@pytest.mark.parametrize("platform", ["facebook", "instagram", "youtube", "x"])
+def test_throttling_backs_off_until_the_platform_allows(sim, platform):
+    channel = make_channel(platform)
+    sim.world.add_comment(platform, ACCOUNTS[platform], "hello")
+    sim.world.set_fault(platform, "throttle", count=1, retry_after=300)
+    now = timezone.now()
+    assert channel_poll(channel_id=channel.pk, now=now).status == "backing_off"
+    channel.refresh_from_db()
+    assert channel.state == "backing_off" and channel.next_poll_at == channel.backoff_until
+    wait = (channel.backoff_until - now).total_seconds()
+    if platform == "youtube":
+        assert 0 < wait <= 24 * 3600  # quota resets at midnight Pacific
+    else:
+        assert 299 <= wait <= 301
+    assert "rate limited" in channel.state_reason or "quota" in channel.state_reason
+    calls = len(_requests(sim, platform))
+    # Not before the platform allows: beat does not claim it and a stray task does nothing.
+    assert channels_poll_due(now=now + dt.timedelta(seconds=wait - 1)) == []
+    assert channel_poll(channel_id=channel.pk, now=now + dt.timedelta(seconds=wait - 1)).status == "skipped"
+    assert len(_requests(sim, platform)) == calls
+    later = channel.backoff_until + dt.timedelta(seconds=1)
+    assert channels_poll_due(now=later) == [channel.pk]
+    assert channel_poll(channel_id=channel.pk, now=later).status == "polled"
+    channel.refresh_from_db()
+    assert (channel.state, channel.backoff_until, Comment.objects.count()) == ("active", None, 1)
+
+
+def test_facebook_usage_headers_near_the_limit_back_off_before_an_error(httpserver, settings):
+    settings.FACEBOOK_API_BASE = httpserver.url_for("/v25.0")
+    channel = make_channel("facebook")
+    page = ACCOUNTS["facebook"]
+    busy = {"X-Business-Use-Case-Usage": json.dumps({page: [{"type": "pages", "call_count": 97, "total_cputime": 10,
+                                                             "total_time": 12, "estimated_time_to_regain_access": 0}]})}
+    httpserver.expect_request(f"/v25.0/{page}/feed").respond_with_json({"data": [{"id": f"{page}_1"}]})
+    httpserver.expect_request(f"/v25.0/{page}_1/comments").respond_with_json(
+        {"data": [{"id": "1_1", "message": "hi", "from": {"id": "9"}, "created_time": "2026-03-14T09:21:07+0000"}]},
+        headers=busy)
+    now = timezone.now()
+    outcome = channel_poll(channel_id=channel.pk, now=now)
+    channel.refresh_from_db()
+    assert (outcome.status, outcome.comments, Comment.objects.count()) == ("polled", 1, 1)  # what was read is kept
+    assert (channel.state, channel.backoff_until) == ("backing_off", now + dt.timedelta(seconds=300))
+
+
+@pytest.mark.parametrize("platform", ["facebook", "instagram", "youtube", "x"])
+def test_expired_token_marks_needs_reauth_once_and_is_never_retried(sim, platform, caplog):
+    caplog.set_level(logging.DEBUG)
+    channel = make_channel(platform)
+    sim.world.set_fault(platform, "expired")  # until cleared
+    assert channel_poll(channel_id=channel.pk).status == "needs_reauth"
+    channel.refresh_from_db()
+    assert channel.state == "needs_reauth" and "expired or revoked" in channel.state_reason
+    assert channel.next_poll_at is None
+    calls = len(_requests(sim, platform))
+    far = timezone.now() + dt.timedelta(days=2)
+    assert channels_poll_due(now=far) == []
+    assert channel_poll(channel_id=channel.pk, now=far).status == "skipped"
+    assert len(_requests(sim, platform)) == calls  # no loop against the platform
+    audits = AuditEvent.objects.filter(verb="channel.needs_reauth", target=f"channel:{channel.pk}")
+    assert audits.count() == 1
+    # The token is nowhere: not in the reason, the audit trail or any log line.
+    assert TOKENS[platform] not in channel.state_reason
+    assert TOKENS[platform] not in json.dumps(audits.get().data)
+    assert all(TOKENS[platform] not in r.getMessage() for r in caplog.records)
+
+
+def test_outage_keeps_the_cursor_and_retries_later_losing_nothing(sim):
+    channel = make_channel("x", poll_interval_seconds=60)
+    sim.world.add_comment("x", ACCOUNTS["x"], "one")
+    sim.world.set_fault("x", "outage", count=1)
+    now = timezone.now()
+    assert channel_poll(channel_id=channel.pk, now=now).status == "failed"
+    channel.refresh_from_db()
+    assert (channel.state, channel.poll_cursor, channel.next_poll_at) == ("active", {}, now + dt.timedelta(seconds=120))
+    assert channel.state_reason == "x: temporary error (HTTP 503 Service Unavailable)"
+    sim.world.add_comment("x", ACCOUNTS["x"], "two")
+    assert channel_poll(channel_id=channel.pk).comments == 2
+    assert sorted(Comment.objects.values_list("text", flat=True)) == ["one", "two"]
+
+
+def test_poll_task_is_idempotent(sim):
+    channel = make_channel("instagram")
+    sim.world.add_comment("instagram", ACCOUNTS["instagram"], "hello")
+    tasks.channel_poll_task(channel_id=channel.pk)
+    tasks.channel_poll_task(channel_id=channel.pk)
+    assert Comment.objects.filter(channel=channel).count() == 1
+    assert Comment.objects.get().revision == 1
+
+
+def test_undecryptable_credentials_need_reauth_without_calling_the_platform(sim):
+    channel = make_channel("facebook")
+    Channel.objects.filter(pk=channel.pk).update(credentials_encrypted=b"not-a-fernet-token")
+    assert channel_poll(channel_id=channel.pk).status == "needs_reauth"
+    assert _requests(sim, "facebook") == []

@@ -144,7 +144,10 @@ class Matcher:
                 tagged_terms["T:" + raw["id"]] = own_words
                 gates.add("T:" + raw["id"])
             anchor = None
-            if raw.get("anchor"):
+            if raw.get("anchor") == "triggers":
+                anchor = "T:" + raw["id"]
+                gates = {anchor}
+            elif raw.get("anchor"):
                 anchor = _list_tag(raw["anchor"].lstrip("@"))
                 tagged_terms.setdefault(anchor, lists[raw["anchor"].lstrip("@")])
                 gates = {anchor}

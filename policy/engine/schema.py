@@ -57,7 +57,8 @@ Schema (every key optional unless marked *required*)::
         triggers: ["word", "@list"]   # speed gate: the rule is only tried when one of these
                                       # terms (or a term of @list) occurs; omit to always try
         anchor: "@list"              # speed: try the pattern only where a term of this list
-                                      # starts (the pattern should begin with {list})
+                                      # starts (the pattern should begin with {list});
+                                      # "triggers": only where one of its trigger words starts
         requires: ["abuse"]           # fires only if one of these categories also fired
         platforms: ["youtube"]        # only on these platforms (default: all)
         action / escalation / signpost / auto_apply   # override the category defaults
@@ -276,7 +277,10 @@ def validate(doc: Any) -> dict:
         if "anchor" in rule:
             if "pattern" not in rule:
                 _fail(f"{path}.anchor", "only valid with a pattern")
-            if not isinstance(rule["anchor"], str) or rule["anchor"].lstrip("@") not in all_lists:
+            if rule["anchor"] == "triggers":
+                if not any(not w.startswith("@") for w in rule.get("triggers") or ()):
+                    _fail(f"{path}.anchor", "anchor: triggers needs trigger words")
+            elif not isinstance(rule["anchor"], str) or rule["anchor"].lstrip("@") not in all_lists:
                 _fail(f"{path}.anchor", f"unknown term list {rule['anchor']!r}")
         for j, c in enumerate(_str_list(rule.get("requires"), f"{path}.requires")):
             _choice(c, CATEGORIES, f"{path}.requires[{j}]")

@@ -27,14 +27,9 @@ SIGNPOST_LABELS = {
 
 
 def _lines(value: str) -> list[str]:
-    """One item per line; blank lines and surrounding spaces ignored, order kept, no repeats."""
-    seen, out = set(), []
-    for line in (value or "").splitlines():
-        item = line.strip()
-        if item and item not in seen:
-            seen.add(item)
-            out.append(item)
-    return out
+    """One item per line; blank lines and surrounding spaces ignored, order kept. Repeats are
+    kept too: dropping them would show up as a change the admin never made."""
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
 def _csv(value: str) -> list[str]:

@@ -28,7 +28,8 @@ def _judge(version, matcher, text: str, platform: str, received_at) -> dict:
 @vary_on_headers("HX-Request")
 def try_comment(request):
     """A read: the form is GET so a result can be bookmarked and shared with a colleague."""
-    form = TryForm(request.GET or None, initial={"platform": "facebook"})
+    # Bound only once a comment was given: "?version=3" alone pre-selects, it is no error.
+    form = TryForm(request.GET if "text" in request.GET else None, initial={"platform": "facebook"})
     candidate = published = None
     columns = []
     if form.is_valid():

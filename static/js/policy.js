@@ -19,5 +19,5 @@
     }
   });
   document.addEventListener("DOMContentLoaded", function () { init(document); });
-  document.addEventListener("htmx:afterSettle", function (e) { init(e.target); });
+  document.addEventListener("htmx:afterSettle", function () { init(document); });
 })();

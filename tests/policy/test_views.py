@@ -120,17 +120,17 @@ def test_add_a_term_saves_and_audits_the_diff(client_for, policy_admin, draft):
     assert response["HX-Trigger"] == '{"ruleset-changed": {}}'
     assert "Saved the list “insults”." in response.content.decode()
     draft.refresh_from_db()
-    # One term per line; repeats are dropped (the bundled list may hold some), order is kept.
-    assert draft.document["term_lists"]["insults"] == [*dict.fromkeys(insults), "shambles"]
+    assert draft.document["term_lists"]["insults"] == [*insults, "shambles"]
     event = AuditEvent.objects.get(verb="ruleset.changed")
     assert (event.actor, event.target, event.ruleset_version_id) == (policy_admin, "ruleset:2", draft.pk)
     assert event.data["what"] == "term list insults"
-    assert "+  - shambles" in event.data["diff"].splitlines()
+    changed = [ln for ln in event.data["diff"].splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+    assert changed == ["+  - shambles"]
 
 
 def test_staff_section_without_htmx_redirects(client_for, policy_admin, draft):
     response = client_for(policy_admin).post(
-        reverse("policy:staff", args=[draft.number]), {"names": "Jane Smith\n\nJane Smith\n", "handles": "@JaneSmithNHS"}
+        reverse("policy:staff", args=[draft.number]), {"names": " Jane Smith\n\n", "handles": "@JaneSmithNHS"}
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("policy:staff", args=[draft.number])

@@ -15,6 +15,8 @@ PAGES = {
     "moderation:escalations": {"duty_manager"},
     "moderation:audit": {"duty_manager", "policy_admin"},
     "policy:versions": {"policy_admin"},
+    "policy:try": {"policy_admin"},
+    "policy:rule_stats": {"policy_admin"},
     "accounts:rota": {"duty_manager", "policy_admin"},
 }
 

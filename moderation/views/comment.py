@@ -44,7 +44,12 @@ def _panel_context(request, item, *, error: str = "", done: Decision | None = No
     if closing and closing[-1].kind in decisions.REVERSIBLE:
         undoable = closing[-1]
     verdict = item.verdict
+    # Unhide is offered only while our last removal stands (hide/block not undone).
+    K = Decision.Kind
+    trail = [d for d in history if d.kind in (K.HIDE, K.BLOCK, K.UNHIDE, K.UNDO)]
+    hidden = bool(trail) and trail[-1].kind in (K.HIDE, K.BLOCK)
     return {
+        "hidden": hidden,
         "item": item,
         "comment": item.comment,
         "verdict": verdict,

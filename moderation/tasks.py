@@ -88,3 +88,11 @@ def platformaction_apply_task(*, action_id: int) -> None:
     from moderation.actions import platform_action_apply
 
     platform_action_apply(action_id=action_id)
+
+
+@shared_task(name="moderation.tasks.comments_classify_batch_task")
+def comments_classify_batch_task(*, comment_ids: list[int]) -> dict[str, int]:
+    """Judge a page or a delivery's new comments together (moderation/ingest.py)."""
+    from moderation.ingest import comments_classify_batch
+
+    return comments_classify_batch(comment_ids=comment_ids)

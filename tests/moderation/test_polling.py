@@ -18,7 +18,7 @@ from tests.moderation.platforms.fixtures import ACCOUNTS, TOKENS, make_channel, 
 pytestmark = pytest.mark.django_db
 
 POLL = "moderation.tasks.channel_poll_task"
-CLASSIFY = "moderation.tasks.comment_classify_task"
+CLASSIFY_BATCH = "moderation.tasks.comments_classify_batch_task"
 
 
 def _requests(sim, platform):
@@ -59,7 +59,8 @@ def test_poll_stores_new_comments_and_the_cursor_together(sim, broker, django_ca
         outcome = channel_poll(channel_id=channel.pk, now=now)
     assert (outcome.status, outcome.comments, outcome.more) == ("polled", 3, False)
     assert sorted(Comment.objects.values_list("external_id", flat=True)) == sorted(c.id for c in first)
-    assert [m[0] for m in broker.messages()] == [CLASSIFY] * 3
+    new_ids = sorted(Comment.objects.values_list("pk", flat=True))
+    assert broker.messages() == [(CLASSIFY_BATCH, {"comment_ids": new_ids})]  # one doorbell for the page
     channel.refresh_from_db()
     assert channel.poll_cursor["since"] == int(start + 2)
     assert (channel.state, channel.last_polled_at, channel.next_poll_at) == ("active", now, now + dt.timedelta(seconds=60))
@@ -67,8 +68,10 @@ def test_poll_stores_new_comments_and_the_cursor_together(sim, broker, django_ca
     late = world.add_comment("facebook", ACCOUNTS["facebook"], "a late one")
     with django_capture_on_commit_callbacks(execute=True):
         channel_poll(channel_id=channel.pk)
-    assert Comment.objects.count() == 4 and Comment.objects.filter(external_id=late.id).exists()
-    assert len(broker.messages()) == 4  # the boundary comment read again queued nothing
+    assert Comment.objects.count() == 4
+    late_pk = Comment.objects.get(external_id=late.id).pk
+    # The boundary comment read again is not new: only the late one is judged.
+    assert broker.messages()[1:] == [(CLASSIFY_BATCH, {"comment_ids": [late_pk]})]
 
 
 def test_a_poll_with_more_pages_than_its_budget_continues_straight_away(sim, broker, django_capture_on_commit_callbacks):

@@ -250,7 +250,7 @@ def test_processing_upserts_comments_and_is_idempotent(web, django_capture_on_co
     assert set(comments) == {"1_100", "1_101"}
     assert comments["1_101"].parent_id == comments["1_100"].pk
     assert comments["1_100"].thread_external_id == f"{PAGE}_1"
-    assert len(callbacks) == 2  # one classify task per new comment
+    assert len(callbacks) == 1  # one batch classify task for the delivery's new comments
     delivery.refresh_from_db()
     assert (delivery.status, delivery.error, delivery.processed_at is not None) == ("processed", "", True)
 

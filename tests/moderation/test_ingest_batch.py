@@ -1,0 +1,92 @@
+"""The batch fast path gives the same results as the per-row services, and is idempotent."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from moderation import services, tasks
+from moderation.ingest import comments_classify_batch, comments_upsert_batch
+from moderation.models import AuditEvent, Author, Comment, QueueItem, Verdict
+from moderation.services import IncomingComment
+from tests.factories import ChannelFactory
+
+pytestmark = pytest.mark.django_db
+
+TEXTS = {
+    "fine": "Great to see the new diagnostic centre open in Grantham!",
+    "abuse": "You're all scum, every single one of you",
+    "safeguarding": "My stepdad hits me when mum is at work and I'm scared to go home",
+    "question": "Can I take ibuprofen after my covid booster?",
+}
+
+
+def _incoming(key, n=0, **kw):
+    return IncomingComment(external_id=f"{key}-{n}", text=TEXTS[key], author_external_id=f"author-{key}", **kw)
+
+
+def _store(channel, incomings):
+    with transaction.atomic():
+        return comments_upsert_batch(channel=channel, incomings=incomings)
+
+
+def test_batch_upsert_stores_links_and_dedupes(django_capture_on_commit_callbacks):
+    channel = ChannelFactory()
+    reply = IncomingComment(external_id="r", text="same here", parent_external_id="fine-0", author_external_id="x")
+    own = IncomingComment(external_id="own", text="Thanks", is_own=True)
+    with django_capture_on_commit_callbacks() as callbacks:
+        ids = _store(channel, [_incoming("fine"), reply, _incoming("fine"), own])
+    assert Comment.objects.count() == 3 and len(callbacks) == 1
+    assert sorted(ids) == sorted(Comment.objects.filter(is_own=False).values_list("pk", flat=True))
+    assert Comment.objects.get(external_id="r").parent == Comment.objects.get(external_id="fine-0")
+    assert sorted(Author.objects.values_list("external_id", flat=True)) == ["author-fine", "x"]
+    # Again: nothing new, nothing rung.
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert _store(channel, [_incoming("fine"), reply]) == []
+    assert (Comment.objects.count(), callbacks) == (3, [])
+
+
+def test_batch_upsert_hands_edits_to_the_per_row_path(django_capture_on_commit_callbacks):
+    channel = ChannelFactory()
+    _store(channel, [_incoming("fine")])
+    edited = IncomingComment(external_id="fine-0", text="edited text", author_external_id="author-fine")
+    with django_capture_on_commit_callbacks() as callbacks:
+        _store(channel, [edited])
+    comment = Comment.objects.get()
+    assert (comment.text, comment.revision, len(callbacks)) == ("edited text", 2, 1)
+
+
+def test_batch_classify_matches_the_per_row_service_and_is_idempotent():
+    a, b = ChannelFactory(), ChannelFactory()
+    keys = ["fine", "abuse", "safeguarding", "question"]
+    batch_ids = _store(a, [_incoming(k, 1) for k in keys])
+    row_ids = _store(b, [_incoming(k, 2) for k in keys])
+
+    counts = tasks.comments_classify_batch_task(comment_ids=batch_ids)
+    again = tasks.comments_classify_batch_task(comment_ids=batch_ids)
+    for pk in row_ids:
+        services.comment_classify(comment_id=pk)
+
+    assert counts == {"bulk": 1, "one_by_one": 3}  # only the harmless one takes the bulk path
+    assert again == {"bulk": 0, "one_by_one": 0}
+
+    def judged(ids):
+        return [(v.action, v.escalation, v.signpost, sorted(v.categories), [r["id"] for r in v.rules])
+                for v in Verdict.objects.filter(comment_id__in=ids).order_by("comment_id")]
+
+    assert judged(batch_ids) == judged(row_ids)
+    assert Verdict.objects.filter(comment_id__in=batch_ids).count() == 4
+    assert AuditEvent.objects.filter(verb="comment.classified", comment_id__in=batch_ids).count() == 4
+    assert (QueueItem.objects.filter(comment_id__in=batch_ids).count()
+            == QueueItem.objects.filter(comment_id__in=row_ids).count() == 3)
+    fine = Verdict.objects.get(comment__external_id="fine-1")
+    audit = AuditEvent.objects.get(verb="comment.classified", comment_id=fine.comment_id)
+    assert (audit.system_actor, audit.data) == ("engine", {"action": "allow", "escalation": "none", "signpost": "none",
+                                                           "categories": [], "rules": []})
+
+
+def test_batch_classify_after_a_per_row_classify_changes_nothing():
+    ids = _store(ChannelFactory(), [_incoming("fine", 3)])
+    services.comment_classify(comment_id=ids[0])
+    assert comments_classify_batch(comment_ids=ids) == {"bulk": 0, "one_by_one": 0}
+    assert Verdict.objects.count() == 1

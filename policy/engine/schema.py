@@ -49,7 +49,9 @@ Schema (every key optional unless marked *required*)::
         pattern: "regex"              #   a Python regex over the folded (lower-case) text,
                                       #   tried at word starts; ``{list}`` expands a term
                                       #   list; no backreferences or named groups, or
-        detector: "phone"             #   a built-in detector (policy.engine.detectors),
+        detector: "phone"             #   a built-in detector (policy.engine.detectors), or
+        near: ["groups", "slander"]   #   a term of the first list followed, within ``within``
+        within: 60                    #   characters and no line break, by one of the second
         kinds: ["denied"]             #   optionally only some of its kinds
         context: "regex"              # also required within ``window`` chars of the hit
         unless: "regex"               # suppresses the hit when found within ``window``
@@ -83,7 +85,7 @@ _LIST_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _RULE_KEYS = {
-    "id", "category", "clause", "enabled", "terms", "pattern", "detector", "kinds", "context",
+    "id", "category", "clause", "enabled", "terms", "pattern", "detector", "near", "within", "kinds", "context",
     "unless", "window", "requires", "platforms", "action", "escalation", "signpost",
     "auto_apply", "note", "triggers", "anchor",
 }
@@ -244,9 +246,21 @@ def validate(doc: Any) -> dict:
             _fail(f"{path}.clause", "every rule names the policy clause it enforces")
         if "enabled" in rule and not isinstance(rule["enabled"], bool):
             _fail(f"{path}.enabled", "expected true or false")
-        triggers = [k for k in ("terms", "pattern", "detector") if k in rule]
+        triggers = [k for k in ("terms", "pattern", "detector", "near") if k in rule]
         if len(triggers) != 1:
-            _fail(path, "needs exactly one of terms, pattern, detector")
+            _fail(path, "needs exactly one of terms, pattern, detector, near")
+        if "near" in rule:
+            near = rule["near"]
+            if not isinstance(near, list) or len(near) != 2:
+                _fail(f"{path}.near", "expected two term list names: [first, then]")
+            for j, name in enumerate(near):
+                if name not in all_lists:
+                    _fail(f"{path}.near[{j}]", f"unknown term list {name!r}")
+            w = rule.get("within", 60)
+            if not isinstance(w, int) or not 1 <= w <= 500:
+                _fail(f"{path}.within", "expected an integer between 1 and 500")
+        elif "within" in rule:
+            _fail(f"{path}.within", "only valid with near")
         if "terms" in rule:
             for j, name in enumerate(_str_list(rule["terms"], f"{path}.terms")):
                 if name not in all_lists:

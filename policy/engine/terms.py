@@ -255,7 +255,15 @@ class TermMatcher:
         self._trie = build_term_regex(trie_terms)
         self._group_tags = {g: frozenset(v) for g, v in group_tags.items()}
 
-    def find(self, skel: str) -> list[tuple[frozenset, int, int]]:
+    def find(self, skel: str, norm: str | None = None) -> list[tuple[frozenset, int, int]]:
+        """Hits in ``skel``; with ``norm`` (the folded text it came from), tokens that are
+        only digits and symbols there are dropped."""
+        letters = norm
+
+        def letters_of(tok: str) -> str:
+            pos = skel.find(tok)
+            return norm[pos : pos + len(tok)]
+
         tokens = _TOKEN.findall(skel)
         if not tokens:
             return []
@@ -283,6 +291,8 @@ class TermMatcher:
                         hit[tok] = hit[tok] | tags if tok in hit else tags
         out: list[tuple[frozenset, int, int]] = []
         for tok, tags in hit.items():
+            if letters is not None and not _HAS_LETTER.search(letters_of(tok)):
+                continue  # a number ("44%" read as "aa%") is not a word
             out.extend((tags, s, e) for s, e in _occurrences(skel, tok))
         keys = token_set & self._phrase_keys
         for key in keys:
@@ -292,22 +302,32 @@ class TermMatcher:
         if self._trie is not None and _HAS_MASK.search(skel) is not None:
             seen = {(s, e) for _, s, e in out}
             for m in self._trie.finditer(skel):
-                if m.span() not in seen and _HAS_MASK.search(m.group()):
+                if m.span() not in seen and _HAS_MASK.search(m.group()) and (
+                    norm is None or _HAS_LETTER.search(norm, m.start(), m.end())
+                ):
                     out.append((self._group_tags[m.lastgroup], m.start(), m.end()))
         if len(out) > 1:
             out.sort(key=lambda h: h[1])
         return out
 
 
+# Evidence, not a census: a giant comment repeating one word yields at most this many spans
+# per word (keeps a pathological comment's verdict within the time budget).
+MAX_OCCURRENCES = 20
+_HAS_LETTER = re.compile("[a-z]")
+
+
 def _occurrences(text: str, token: str):
     """Spans where ``token`` occurs as a whole token (not inside a longer word)."""
     n = len(token)
     pos = text.find(token)
-    while pos >= 0:
+    found = 0
+    while pos >= 0 and found < MAX_OCCURRENCES:
         end = pos + n
         before = text[pos - 1] if pos else " "
         after = text[end] if end < len(text) else " "
         if not (before.isalnum() and before.isascii()) and not (after.isalnum() and after.isascii()):
+            found += 1
             yield pos, end
         pos = text.find(token, end)
 

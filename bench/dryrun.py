@@ -100,9 +100,11 @@ def main() -> None:
         elapsed = time.perf_counter() - t0
         assert run.status == DryRun.Status.DONE, run.error
         t = run.totals
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
             f"dry run over {t['comments']:,} comments ({others:,} of them not bench rows): {elapsed:.1f} s"
-            f" ({t['comments'] / elapsed:,.0f} comments/s, {os.cpu_count()} CPUs)"
+            f" ({t['comments'] / elapsed:,.0f} comments/s, {os.cpu_count()} CPUs, load average {load}"
+            " - other work on the machine slows this down)"
         )
         print(
             f"  newly flagged {t['newly_flagged']:,}, no longer flagged {t['no_longer_flagged']:,},"

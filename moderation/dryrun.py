@@ -131,14 +131,14 @@ _worker_matchers: tuple | None = None
 
 
 def _judge(candidate, baseline, row) -> tuple:
-    """(id, text, platform, received_at, before, after) with each side as
-    (action, escalation, signpost, rule ids): small, picklable, what the totals need."""
-    comment_id, text, platform, received_at = row
+    """(before, after) for one row, each side as (action, escalation, signpost, rule ids):
+    small and picklable, all the totals need (the text stays with the caller)."""
+    _, text, platform, received_at = row
     out = []
     for matcher in (baseline, candidate):
         v = matcher.evaluate(text, platform=platform, received_at=received_at)
         out.append((v.action, v.escalation, v.signpost, tuple(h.id for h in v.rules)))
-    return comment_id, text, platform, received_at, out[0], out[1]
+    return out[0], out[1]
 
 
 def _worker_init(candidate_doc: dict, baseline_doc: dict) -> None:
@@ -166,8 +166,9 @@ def _chunks(rows, size: int):
 
 def _judged(run: DryRun, rows, total: int):
     """Every row judged under both versions, in order; in worker processes for big runs."""
-    import multiprocessing
     import os
+
+    import billiard
 
     from policy.engine import load_default_document
 
@@ -177,21 +178,30 @@ def _judged(run: DryRun, rows, total: int):
     if total < PARALLEL_MIN_ROWS or processes < 2:
         candidate, baseline = _matchers(run)
         for row in rows:
-            yield _judge(candidate, baseline, row)
+            yield (*row, *_judge(candidate, baseline, row))
         return
-    # fork: the children only run the pure engine, never the inherited DB connection.
-    ctx = multiprocessing.get_context("fork")
+    # billiard (Celery's multiprocessing fork), not multiprocessing: a Celery prefork worker
+    # is a daemonic process and multiprocessing refuses to start children from one. Fork:
+    # the children only run the pure engine, never the inherited DB connection.
+    ctx = billiard.get_context("fork")
     with ctx.Pool(processes, initializer=_worker_init, initargs=(candidate_doc, baseline_doc)) as pool:
         # The rows are read here, in this thread: Django's connection is per thread (pool.imap
         # would read them in its feeder thread, on another connection). A few chunks in
-        # flight per process keep every CPU busy with bounded memory.
+        # flight per process keep every CPU busy with bounded memory; only the verdicts come
+        # back, the chunk's rows wait here.
         pending: deque = deque()
+
+        def drain_one():
+            chunk, result = pending.popleft()
+            for row, judged in zip(chunk, result.get()):
+                yield (*row, *judged)
+
         for chunk in _chunks(rows, 500):
-            pending.append(pool.apply_async(_worker_judge, (chunk,)))
+            pending.append((chunk, pool.apply_async(_worker_judge, (chunk,))))
             if len(pending) >= 3 * processes:
-                yield from pending.popleft().get()
+                yield from drain_one()
         while pending:
-            yield from pending.popleft().get()
+            yield from drain_one()
 
 
 def _side(judged: tuple) -> dict:

@@ -40,6 +40,10 @@ DEFAULT_MAX_SCAN_CHARS = 2_000
 MAX_ANCHORS = 40
 _NEVER_AUTO_DELETE = frozenset({"safeguarding", "crisis"})
 _HAS_LETTER = re.compile("[a-z]")
+# One cheap search before any built-in detector: digits, an @, a dot before letters or a
+# defanged link. A comment with none of these has no number, address, e-mail or link.
+# (Digits that only belong to an HTML entity such as &#8220; do not count.)
+_DETECTOR_HINT = re.compile(r"[0-9](?<![&#0-9][0-9])|@|\.[a-z]|hxxp| dot |\[\.\]|\(\.\)|\(dot\)|\[dot\]")
 _ESCALATION_RANK = {"none": 0, "urgent": 1, "safeguarding": 2}
 
 
@@ -76,7 +80,7 @@ class Matcher:
 
     __slots__ = (
         "name", "calendar", "max_scan_chars", "block_threshold", "repeat_threshold",
-        "_rules", "_terms", "_always", "_gated", "_by_tag", "_always_detectors", "_detector_lists",
+        "_rules", "_terms", "_always", "_gated", "_by_tag", "_always_detectors", "_rules_for_tags", "_detector_lists",
         "_templates", "_first_look_minutes",
     )
 
@@ -212,6 +216,9 @@ class Matcher:
             for tag in (r.gates | r.lists) if r.trigger == "terms" else r.gates:
                 by_tag.setdefault(tag, []).append(r)
         self._by_tag = MappingProxyType({t: tuple(v) for t, v in by_tag.items()})
+        # tag set of a term -> rules it opens; a memo of a pure function of the rule set,
+        # filled on first use (dict writes are atomic under the GIL)
+        self._rules_for_tags: dict = {}
 
     # ------------------------------------------------------------------------------------
     @property
@@ -241,31 +248,44 @@ class Matcher:
             platform = "twitter"
 
         # 1. one trie pass: which tags (term lists, rule triggers) occur, and where
-        tag_spans: dict[str, list[tuple[int, int]]] = {}
+        # group hits by their tag set first: a comment has few distinct hit words
+        by_tags: dict[frozenset, list[tuple[int, int]]] = {}
         for tags, s, e in self._terms.find(norm.translate(SKELETON_TABLE), norm):
+            spans = by_tags.get(tags)
+            if spans is None:
+                by_tags[tags] = [(s, e)]
+            else:
+                spans.append((s, e))
+        tag_spans: dict[str, list[tuple[int, int]]] = {}
+        for tags, spans in by_tags.items():
             for tag in tags:
-                spans = tag_spans.get(tag)
-                if spans is None:
-                    tag_spans[tag] = [(s, e)]
+                have = tag_spans.get(tag)
+                if have is None:
+                    tag_spans[tag] = spans if len(tags) == 1 else list(spans)
                 else:
-                    spans.append((s, e))
+                    have.extend(spans)
 
         # 2. candidate rules: ungated ones, and gated ones whose tag was seen. Rules that
         #    require another category are only tried once something else has fired.
         state = _State(norm, scanned if folded.offsets is None else "", self._detector_lists)
         candidates = [r for r in self._always if r.detector != "repeated_post" or author is not None]
-        for name, rules in self._always_detectors:
-            # each always-on detector runs once, behind its own prefilter
-            if state.findings(name):
-                candidates.extend(rules)
-        if tag_spans:
-            seen_rules = set()
-            by_tag = self._by_tag
-            for tag in tag_spans:
-                for r in by_tag.get(tag, ()):
-                    if r not in seen_rules:
-                        seen_rules.add(r)
-                        candidates.append(r)
+        if self._always_detectors and _DETECTOR_HINT.search(norm) is not None:
+            for name, rules in self._always_detectors:
+                # each always-on detector runs once, behind its own prefilter
+                if state.findings(name):
+                    candidates.extend(rules)
+        if by_tags:
+            cache = self._rules_for_tags
+            gated: dict = {}
+            for tags in by_tags:
+                rules = cache.get(tags)
+                if rules is None:  # tag sets are fixed at compile time; this fills once
+                    rules = cache[tags] = tuple(
+                        dict.fromkeys(r for tag in tags for r in self._by_tag.get(tag, ()))
+                    )
+                for r in rules:
+                    gated[r] = None
+            candidates.extend(gated)
         fired: dict[_Rule, list[tuple[int, int]]] = {}
         for rule in candidates:
             kept = self._try(rule, tag_spans, state, platform, author)

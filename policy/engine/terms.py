@@ -48,6 +48,7 @@ MASKS = "*#%?!"
 _SKELETON_MAP = {"4": "a", "3": "e", "1": "i", "0": "o", "5": "s", "$": "s",
                  "7": "t", "8": "b", "9": "g"}
 SKELETON_TABLE = str.maketrans(_SKELETON_MAP)
+_LEET_LETTERS = "".join(sorted(set(_SKELETON_MAP.values()))) + "'*#%?!"
 _SLOT_EXTRA = {"l": "i"}
 _VALID_TERM = re.compile(r"^[a-z0-9'][a-z0-9' \-]*\*?$")
 
@@ -179,7 +180,8 @@ def term_alternation(specs: list[TermSpec]) -> str:
 _TOKEN = re.compile(r"[a-z0-9](?:[a-z0-9'*#%?!]*[a-z0-9*])?")
 _RUN = re.compile(r"([a-z])\1+")
 _RUN3 = re.compile(r"([a-z])\1\1")
-_HAS_MASK = re.compile(r"[a-z][*#%]|[a-z][?!][a-z]")
+# Starts with the rare symbol so the regex engine can skip to candidates quickly.
+_HAS_MASK = re.compile(r"[*#%](?<=[a-z][*#%])|[?!](?<=[a-z][?!])(?=[a-z])")
 
 
 def _collapse(word: str) -> str:
@@ -197,7 +199,7 @@ class TermMatcher:
     """
 
     __slots__ = ("_exact", "_collapsed", "_prefix_index", "_phrase_index", "_trie",
-                 "_group_tags", "_exact_keys", "_prefix_heads", "_phrase_keys")
+                 "_group_tags", "_exact_keys", "_prefix_heads", "_phrase_keys", "_prefix_scan")
 
     def __init__(self, tagged: dict[str, list[str]], maskable_tags: set[str]):
         exact: dict[str, set[str]] = {}
@@ -251,6 +253,12 @@ class TermMatcher:
         # set & set walks the smaller operand; set & dict would walk the whole dict
         self._exact_keys = frozenset(self._exact)
         self._prefix_heads = frozenset(prefix_index)
+        # A literal alternation of every head (no look-behind, so the regex engine scans for
+        # the first letters in C): most comments contain none and skip the prefix step.
+        self._prefix_scan = (
+            re.compile("|".join(re.escape(h) for h in sorted(prefix_index, key=len, reverse=True)))
+            if prefix_index else None
+        )
         self._phrase_keys = frozenset(phrase_index)
         self._trie = build_term_regex(trie_terms)
         self._group_tags = {g: frozenset(v) for g, v in group_tags.items()}
@@ -281,19 +289,38 @@ class TermMatcher:
                         hit[tok] = tags
         # prefix terms: only tokens whose first three letters start some prefix term
         index = self._prefix_index
-        heads = {tok[:3] for tok in token_set}
-        heads.update(c[:3] for c in collapsed_of.values())
-        if not heads.isdisjoint(self._prefix_heads):
+        if self._prefix_scan is not None and self._prefix_scan.search(skel) is not None:
+            heads = {tok[:3] for tok in token_set}
+            heads.update(c[:3] for c in collapsed_of.values())
+        else:
+            heads = set()
+        if heads and not heads.isdisjoint(self._prefix_heads):
             for tok in token_set:
                 form = tok if tok[:3] in index else collapsed_of.get(tok, "")
                 for word, tags in index.get(form[:3], ()):
                     if form.startswith(word) or _collapse(form).startswith(word):
                         hit[tok] = hit[tok] | tags if tok in hit else tags
         out: list[tuple[frozenset, int, int]] = []
-        for tok, tags in hit.items():
-            if letters is not None and not _HAS_LETTER.search(letters_of(tok)):
-                continue  # a number ("44%" read as "aa%") is not a word
-            out.extend((tags, s, e) for s, e in _occurrences(skel, tok))
+        if hit:
+            if letters is not None:
+                for tok in [t for t in hit if not t.strip(_LEET_LETTERS)]:
+                    # only a token made wholly of leet stand-ins can be a number in disguise
+                    if not _HAS_LETTER.search(letters_of(tok)):
+                        del hit[tok]
+            if len(hit) <= 2:
+                for tok, tags in hit.items():
+                    out.extend((tags, s, e) for s, e in _occurrences(skel, tok))
+            else:
+                # many hit words: one pass over the tokens is cheaper than a find() per word
+                counts: dict[str, int] = {}
+                get = hit.get
+                for m in _TOKEN.finditer(skel):
+                    tags = get(m.group())
+                    if tags is not None:
+                        n = counts.get(m.group(), 0)
+                        if n < MAX_OCCURRENCES:
+                            counts[m.group()] = n + 1
+                            out.append((tags, m.start(), m.end()))
         keys = token_set & self._phrase_keys
         for key in keys:
             for regex, tags in self._phrase_index[key]:

@@ -80,7 +80,8 @@ class Matcher:
 
     __slots__ = (
         "name", "calendar", "max_scan_chars", "block_threshold", "repeat_threshold",
-        "_rules", "_terms", "_always", "_gated", "_by_tag", "_always_detectors", "_rules_for_tags", "_detector_lists",
+        "_rules", "_terms", "_always", "_gated", "_by_tag", "_always_detectors", "_rules_for_tags",
+        "_requires_rules", "_detector_lists",
         "_templates", "_first_look_minutes",
     )
 
@@ -194,6 +195,7 @@ class Matcher:
                 )
             )
         self._rules = tuple(rules)
+        self._requires_rules = tuple(r for r in rules if r.requires)
 
         # One trie over every tagged term; a term under several tags is one alternative whose
         # group maps to all of them.
@@ -293,8 +295,8 @@ class Matcher:
                 fired[rule] = kept
         if fired:
             cats = {r.category for r in fired}
-            for rule in self._rules:
-                if rule.requires and not rule.requires.isdisjoint(cats) and (
+            for rule in self._requires_rules:
+                if not rule.requires.isdisjoint(cats) and (
                     not rule.gates and rule.trigger != "terms" or self._gate_open(rule, tag_spans)
                 ):
                     kept = self._try(rule, tag_spans, state, platform, author)

@@ -280,6 +280,10 @@ def test_patient_safety_and_reputation_escalate(matcher):
         "All women belong in the kitchen",
         "Kill all the immigrants",
         "immigr4nts are sc*m",
+        "Why are gay people so disgusting?",
+        "Muslims are nothing but terrorists",
+        "Death to all immigrants",
+        "Send all the refugees back",
     ],
 )
 def test_hate_is_caught(matcher, text):
@@ -298,6 +302,10 @@ def test_hate_is_caught(matcher, text):
         "We need more women in surgery",
         "The clinic for disabled people opens Monday",
         "I'm going outside for a fag",
+        "Women wait months for a scan here, useless service",
+        "Elderly patients left on dirty trolleys, it's the worst hospital",
+        "Muslims who are sick of waiting should complain too",
+        "Not all immigrants are criminals, most work in the NHS",
     ],
 )
 def test_not_hate(matcher, text):

@@ -312,15 +312,14 @@ class TermMatcher:
                     out.extend((tags, s, e) for s, e in _occurrences(skel, tok))
             else:
                 # many hit words: one pass over the tokens is cheaper than a find() per word
-                counts: dict[str, int] = {}
                 get = hit.get
+                append = out.append
                 for m in _TOKEN.finditer(skel):
                     tags = get(m.group())
                     if tags is not None:
-                        n = counts.get(m.group(), 0)
-                        if n < MAX_OCCURRENCES:
-                            counts[m.group()] = n + 1
-                            out.append((tags, m.start(), m.end()))
+                        append((tags, m.start(), m.end()))
+                        if len(out) >= MAX_HITS:
+                            break
         keys = token_set & self._phrase_keys
         for key in keys:
             for regex, tags in self._phrase_index[key]:
@@ -341,6 +340,7 @@ class TermMatcher:
 # Evidence, not a census: a giant comment repeating one word yields at most this many spans
 # per word (keeps a pathological comment's verdict within the time budget).
 MAX_OCCURRENCES = 20
+MAX_HITS = 200  # and at most this many hits in all
 _HAS_LETTER = re.compile("[a-z]")
 
 

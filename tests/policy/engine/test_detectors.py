@@ -209,6 +209,12 @@ def test_promotion_is_advertising(matcher, text):
     assert "advertising" in cats(matcher, text)
 
 
+def test_contact_me_is_advertising_only_when_selling(matcher):
+    assert "advertising" in cats(matcher, "Cheap lashes and nails this week, message me to book")
+    assert not flagged(matcher, "Can someone message me please, I need help with my referral")
+    assert not flagged(matcher, "Call us on 01522 309317 if you're worried about a child")
+
+
 def test_repeated_identical_posts(matcher):
     history = AuthorHistory(recent_texts=("Join now!!", "join now!!"))
     assert "advertising" in cats(matcher, "JOIN NOW!!", author=history)
@@ -242,6 +248,8 @@ def test_staff_names_from_the_rule_set(matcher):
         ("Why has my mum's scan been cancelled again?", "individual_care", "individual_care"),
         ("We have instructed a solicitor about my father's care", "legal", "legal"),
         ("I'm a reporter at the Gazette, could your press office comment?", "media", "media"),
+        ("Radio Lincs news here, can someone give us a statement on the closure?", "media", "media"),
+        ("Do I need to fast before a blood test?", "clinical_question", "clinical"),
     ],
 )
 def test_concerns_signpost_without_removal(matcher, text, category, signpost):

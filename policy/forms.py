@@ -65,7 +65,8 @@ class RuleForm(DocumentForm):
     category = forms.ChoiceField(choices=_choices(CATEGORIES))
     clause = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="The policy clause the rule enforces.")
     trigger = forms.ChoiceField(
-        choices=[("terms", "Term lists"), ("pattern", "Pattern (regular expression)"), ("detector", "Built-in detector")],
+        choices=[("terms", "Term lists"), ("pattern", "Pattern (regular expression)"), ("detector", "Built-in detector"),
+                 ("near", "A term, then another nearby")],
         widget=forms.RadioSelect, label="Matches",
     )
     terms = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Term lists")
@@ -73,6 +74,10 @@ class RuleForm(DocumentForm):
                               help_text="Python regex over the folded, lower-case text; {list} expands a term list.")
     detector = forms.ChoiceField(required=False, choices=_choices(DETECTORS, blank="—"))
     kinds = forms.CharField(required=False, help_text="Detector kinds, comma-separated (e.g. denied, shortener).")
+    near_first = forms.ChoiceField(required=False, label="A term from")
+    near_then = forms.ChoiceField(required=False, label="followed by a term from")
+    within = forms.IntegerField(required=False, min_value=1, max_value=500, label="within (characters)",
+                                help_text="On the same line; default 60.")
     context = forms.CharField(required=False, label="Only if near (regex)")
     unless = forms.CharField(required=False, label="Unless near (regex)")
     window = forms.IntegerField(required=False, min_value=1, help_text="Characters either side for the two above.")
@@ -90,6 +95,10 @@ class RuleForm(DocumentForm):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     path_fields = {}  # set per instance: rules[i].<key> -> field
+    # The rule keys this form edits; any other key is kept as it was.
+    RULE_KEYS = {"id", "category", "clause", "enabled", "terms", "pattern", "detector", "kinds", "near",
+                 "within", "context", "unless", "window", "requires", "platforms", "action",
+                 "escalation", "signpost", "auto_apply", "note"}
 
     def __init__(self, *args, document: dict, index: int | None, **kwargs):
         self.document = document
@@ -99,19 +108,23 @@ class RuleForm(DocumentForm):
         super().__init__(*args, **kwargs)
         lists = sorted(document.get("term_lists") or {}) + ["staff_names", "staff_handles"]
         self.fields["terms"].choices = [(n, n) for n in lists]
+        self.fields["near_first"].choices = self.fields["near_then"].choices = [("", "—")] + [(n, n) for n in lists]
         i = len(document.get("rules") or []) if index is None else index
         self.path_fields = {f"rules[{i}].{k}": k for k in self.fields}
         self.path_fields[f"rules[{i}]"] = "trigger"
+        self.path_fields[f"rules[{i}].near"] = "near_first"
 
     @staticmethod
     def initial_from(rule: dict) -> dict:
-        trigger = next((k for k in ("terms", "pattern", "detector") if k in rule), "terms")
+        trigger = next((k for k in ("terms", "pattern", "detector", "near") if k in rule), "terms")
+        near = rule.get("near") or ["", ""]
         auto = rule.get("auto_apply")
         return {
             **{k: rule.get(k, "") for k in ("id", "category", "clause", "pattern", "detector", "context", "unless", "note")},
             "enabled": rule.get("enabled", True),
             "trigger": trigger,
             "terms": rule.get("terms", []),
+            "near_first": near[0], "near_then": near[1], "within": rule.get("within"),
             "kinds": ", ".join(rule.get("kinds", [])),
             "window": rule.get("window"),
             "requires": rule.get("requires", []),
@@ -131,6 +144,8 @@ class RuleForm(DocumentForm):
             self.add_error("pattern", "Write the pattern this rule matches.")
         if trigger == "detector" and not data.get("detector"):
             self.add_error("detector", "Choose a detector.")
+        if trigger == "near" and not (data.get("near_first") and data.get("near_then")):
+            self.add_error("near_first", "Choose both term lists.")
         rid = data.get("id")
         others = [r.get("id") for n, r in enumerate(self.document.get("rules") or []) if n != self.index]
         if rid and rid in others:
@@ -147,6 +162,10 @@ class RuleForm(DocumentForm):
             rule["terms"] = list(d["terms"])
         elif trigger == "pattern":
             rule["pattern"] = d["pattern"].strip()
+        elif trigger == "near":
+            rule["near"] = [d["near_first"], d["near_then"]]
+            if d["within"]:
+                rule["within"] = d["within"]
         else:
             rule["detector"] = d["detector"]
             if _csv(d["kinds"]):
@@ -174,8 +193,9 @@ class RuleForm(DocumentForm):
         if self.index is None:
             rules.append(self.rule())
         else:
-            # Keys this form does not edit survive (none today; future schema keys).
-            rules[self.index] = self.rule()
+            # Keys this form does not edit (a newer schema's) survive the edit.
+            kept = {k: v for k, v in rules[self.index].items() if k not in self.RULE_KEYS}
+            rules[self.index] = {**self.rule(), **kept}
         return new
 
 

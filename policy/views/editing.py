@@ -63,8 +63,12 @@ def _rule_rows(doc: dict) -> list[dict]:
             matches = "terms: " + ", ".join(rule["terms"])
         elif "pattern" in rule:
             matches = "pattern: " + rule["pattern"]
-        else:
+        elif "detector" in rule:
             matches = "detector: " + rule["detector"] + (f" ({', '.join(rule['kinds'])})" if rule.get("kinds") else "")
+        elif "near" in rule:
+            matches = f"near: {rule['near'][0]} then {rule['near'][1]} within {rule.get('within', 60)}"
+        else:  # a trigger this page does not know yet (newer schema): say so, do not fail
+            matches = "(" + ", ".join(sorted(set(rule) - {"id", "category", "clause", "enabled"})) + ")"
         rows.append({
             "index": i, "id": rule["id"], "category": rule["category"], "matches": matches,
             "enabled": rule.get("enabled", True), "clause": rule["clause"],

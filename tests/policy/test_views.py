@@ -304,3 +304,21 @@ def test_dry_run_page_polls_until_done(client_for, policy_admin, draft, publishe
     dryrun_execute(dryrun_id=run.pk)
     body = client.get(reverse("policy:dryrun", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in body and "comments judged" in body
+
+
+def test_near_rule_and_keys_the_form_does_not_know_survive_an_edit(client_for, policy_admin, draft):
+    doc = draft.document
+    doc["rules"].append({"id": "near-rule", "category": "hate", "clause": "Section 9: hate",
+                         "near": ["identity_groups", "insults"], "within": 40})
+    RuleSetVersion.objects.filter(pk=draft.pk).update(document=doc)
+    client = client_for(policy_admin)
+    page = client.get(reverse("policy:rule_edit", args=[draft.number, "near-rule"])).content.decode()
+    assert '<option value="identity_groups" selected>identity_groups</option>' in page
+    assert 'name="within" value="40"' in page
+    response = client.post(reverse("policy:rule_edit", args=[draft.number, "near-rule"]), {
+        "id": "near-rule", "enabled": "on", "category": "hate", "clause": "Section 9: hate",
+        "trigger": "near", "near_first": "identity_groups", "near_then": "slurs", "within": "30"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.document["rules"][-1] == {"id": "near-rule", "category": "hate", "clause": "Section 9: hate",
+                                           "near": ["identity_groups", "slurs"], "within": 30}

@@ -318,6 +318,10 @@ def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar, first_lo
             escalation=verdict.escalation,
             first_look_due=first_look,
             reply_due=sla.reply_due(calendar=calendar, received_at=comment.received_at) if needs_reply else None,
+            platform=comment.platform,
+            channel_id=comment.channel_id,
+            action=verdict.action,
+            categories=list(verdict.categories),
         ),
     )
     if not created:
@@ -327,6 +331,8 @@ def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar, first_lo
             priority=priority,
             needs_reply=needs_reply,
             escalation=verdict.escalation,
+            action=verdict.action,
+            categories=list(verdict.categories),
             status=QueueItem.Status.OPEN,
             claimed_by=None,
             claimed_at=None,

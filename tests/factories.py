@@ -75,5 +75,9 @@ class QueueItemFactory(factory.django.DjangoModelFactory):
     verdict = factory.SubFactory(VerdictFactory)
     comment = factory.SelfAttribute("verdict.comment")
     escalation = factory.SelfAttribute("verdict.escalation")
+    platform = factory.SelfAttribute("comment.platform")
+    channel = factory.SelfAttribute("comment.channel")
+    action = factory.SelfAttribute("verdict.action")
+    categories = factory.SelfAttribute("verdict.categories")
     priority = 20
     first_look_due = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(hours=1))

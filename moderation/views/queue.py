@@ -73,10 +73,14 @@ def queue(request):
         form.is_valid()
     clock = sla.Clock.current()
     filters = form.filters()
+    search_ids = selectors.queue_search_ids(filters.q) if filters.q else None
     page = selectors.queue_page(
-        filters=filters, user=request.user, now=clock.now, cutoff=clock.cutoff, cursor=form.cursor()
+        filters=filters, user=request.user, now=clock.now, cutoff=clock.cutoff, cursor=form.cursor(),
+        search_ids=search_ids,
     )
-    counts = selectors.queue_counts(filters=filters, user=request.user, now=clock.now, cutoff=clock.cutoff)
+    counts = selectors.queue_counts(
+        filters=filters, user=request.user, now=clock.now, cutoff=clock.cutoff, search_ids=search_ids
+    )
     for item in page.items:
         item.sla_state = clock.state(item.due)
         item.sla_label = sla.STATE_LABELS[item.sla_state]

@@ -11,7 +11,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+# Function scope: a sync_playwright() left running for the session would make any other
+# test that starts Playwright fail ("Sync API inside the asyncio loop").
+@pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
 

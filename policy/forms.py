@@ -316,7 +316,56 @@ class HoursForm(DocumentForm):
         return new
 
 
-SECTION_FORMS = {"staff": StaffForm, "links": LinksForm, "templates": TemplatesForm, "hours": HoursForm}
+class CategoriesForm(DocumentForm):
+    """The default outcome of each category; a rule may override it."""
+
+    OUTCOME = ("action", "escalation", "signpost", "auto_apply")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.path_fields = {}
+        for cat in CATEGORIES:
+            self.fields[f"{cat}__action"] = forms.ChoiceField(choices=_choices(ACTIONS), label=f"{cat} action")
+            self.fields[f"{cat}__escalation"] = forms.ChoiceField(choices=_choices(DOC_ESCALATIONS), label=f"{cat} escalation")
+            self.fields[f"{cat}__signpost"] = forms.ChoiceField(choices=_choices(SIGNPOSTS), label=f"{cat} signpost")
+            self.fields[f"{cat}__auto_apply"] = forms.BooleanField(required=False, label=f"{cat} applied automatically")
+            for key in self.OUTCOME:
+                self.path_fields[f"categories.{cat}.{key}"] = f"{cat}__{key}"
+
+    @classmethod
+    def initial_for(cls, doc: dict) -> dict:
+        cats = doc.get("categories") or {}
+        out = {}
+        for cat in CATEGORIES:
+            spec = cats.get(cat) or {}
+            out.update({f"{cat}__action": spec.get("action", "allow"), f"{cat}__escalation": spec.get("escalation", "none"),
+                        f"{cat}__signpost": spec.get("signpost", "none"), f"{cat}__auto_apply": spec.get("auto_apply", False)})
+        return out
+
+    def rows(self):
+        """(category, its four bound fields) for the table."""
+        return [(cat, [self[f"{cat}__{k}"] for k in self.OUTCOME]) for cat in CATEGORIES]
+
+    def document_with(self, doc: dict) -> dict:
+        new = copy.deepcopy(doc)
+        cats = new.setdefault("categories", {})
+        d = self.cleaned_data
+        defaults = {"action": "allow", "escalation": "none", "signpost": "none", "auto_apply": False}
+        for cat in CATEGORIES:
+            spec = dict(cats.get(cat) or {})
+            for key in self.OUTCOME:
+                value = d[f"{cat}__{key}"]
+                # Only what changed is written: the audit diff then shows the admin's edit,
+                # not every default spelled out.
+                if spec.get(key, defaults[key]) != value:
+                    spec[key] = value
+            if spec or cat in cats:
+                cats[cat] = spec
+        return new
+
+
+SECTION_FORMS = {"staff": StaffForm, "links": LinksForm, "templates": TemplatesForm, "hours": HoursForm,
+                 "categories": CategoriesForm}
 
 
 # -- versions, import, try, dry run ------------------------------------------------------------

@@ -6,6 +6,7 @@ the dry run over stored comments live where the comments live (README, Architect
 
 from policy.views.dryruns import dryrun_detail, dryrun_start, rule_stats
 from policy.views.editing import (
+    rule_delete,
     rule_edit,
     rule_new,
     rule_toggle,
@@ -24,7 +25,7 @@ from policy.views.versions import (
 )
 
 __all__ = [
-    "draft_create", "dryrun_detail", "dryrun_start", "rule_edit", "rule_new", "rule_stats",
+    "draft_create", "dryrun_detail", "dryrun_start", "rule_delete", "rule_edit", "rule_new", "rule_stats",
     "rule_toggle", "ruleset_import", "try_comment", "version_export", "version_history",
     "version_publish", "version_rules", "version_section", "version_terms", "versions",
 ]

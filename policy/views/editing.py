@@ -23,7 +23,7 @@ from policy.forms import SECTION_FORMS, RuleForm, TermListForm
 from policy.views._common import audit, editable, frozen_response, page_or_partial, version_or_404
 
 SECTION_TITLES = {
-    "rules": "Rules", "terms": "Term lists", "staff": "Staff", "links": "Links",
+    "rules": "Rules", "categories": "Categories", "terms": "Term lists", "staff": "Staff", "links": "Links",
     "templates": "Reply templates", "hours": "Working hours", "history": "Changes",
 }
 
@@ -204,3 +204,28 @@ def version_section(request, number: int, section: str):
     context = version_context(version, section, form=form, saved=saved)
     response = page_or_partial(request, "policy/version.html", section, context)
     return trigger_client_event(response, "ruleset-changed") if saved else response
+
+
+@require_POST
+@role_required(roles.MANAGE_POLICY)
+def rule_delete(request, number: int, rule_id: str):
+    version = version_or_404(number)
+    index = _rule_index(version, rule_id)
+    if not editable(version):
+        return frozen_response(request, version)
+    doc = version.document
+    new_doc = {**doc, "rules": [r for i, r in enumerate(doc["rules"]) if i != index]}
+    try:
+        with transaction.atomic():
+            version, diff = services.ruleset_update_draft(version=version, document=new_doc, actor=request.user)
+            audit(request, "changed", version, what=f"rule {rule_id} deleted", diff=diff)
+    except RuleSetError as err:  # e.g. another rule "requires" only this one's category: still valid today
+        from django.contrib import messages
+
+        messages.error(request, f"Rule {rule_id} was not deleted: {err}")
+        url = reverse("policy:rule_edit", args=[number, rule_id])
+    else:
+        url = reverse("policy:version", args=[number])
+    from django_htmx.http import HttpResponseClientRedirect
+
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

@@ -19,6 +19,7 @@ GET_VIEWS = [
     ("policy:links", lambda d: {"number": d.number}, "", "links"),
     ("policy:templates", lambda d: {"number": d.number}, "", "templates"),
     ("policy:hours", lambda d: {"number": d.number}, "", "hours"),
+    ("policy:categories", lambda d: {"number": d.number}, "", "categories"),
     ("policy:history", lambda d: {"number": d.number}, "", "history"),
     ("policy:rule_new", lambda d: {"number": d.number}, "", "rule-form"),
     ("policy:rule_edit", lambda d: {"number": d.number, "rule_id": "profanity-terms"}, "", "rule-form"),
@@ -34,13 +35,14 @@ UNKNOWN = [
     ("policy:rule_edit", {"number": 2, "rule_id": "no-such-rule"}),
     ("policy:dryrun", {"pk": 999999}),
 ]
-POST_ONLY = ["policy:draft_create", "policy:import", "policy:publish", "policy:dryrun_start", "policy:rule_toggle"]
+POST_ONLY = ["policy:draft_create", "policy:import", "policy:publish", "policy:dryrun_start", "policy:rule_toggle",
+             "policy:rule_delete"]
 
 
 def url_for(name, draft, kwargs=None):
     if kwargs is None:
         kwargs = {"number": draft.number}
-        if name == "policy:rule_toggle":
+        if name in ("policy:rule_toggle", "policy:rule_delete"):
             kwargs["rule_id"] = "profanity-terms"
         if name in ("policy:draft_create", "policy:import"):
             kwargs = {}
@@ -322,3 +324,35 @@ def test_near_rule_and_keys_the_form_does_not_know_survive_an_edit(client_for, p
     draft.refresh_from_db()
     assert draft.document["rules"][-1] == {"id": "near-rule", "category": "hate", "clause": "Section 9: hate",
                                            "near": ["identity_groups", "slurs"], "within": 30}
+
+
+def test_category_defaults_save_only_what_changed(client_for, policy_admin, draft):
+    from policy.forms import CategoriesForm
+
+    data = {k: v for k, v in CategoriesForm.initial_for(draft.document).items() if v is not False}
+    data["abuse__action"] = "delete"
+    response = client_for(policy_admin).post(reverse("policy:categories", args=[draft.number]), data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and 'id="categories"' in response.content.decode()
+    event = AuditEvent.objects.get(verb="ruleset.changed")
+    changed = [ln for ln in event.data["diff"].splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+    assert changed == ["-    action: hide", "+    action: delete"]
+    draft.refresh_from_db()
+    assert draft.document["categories"]["abuse"]["action"] == "delete"
+
+
+def test_delete_a_rule(client_for, policy_admin, draft):
+    n = len(draft.document["rules"])
+    response = client_for(policy_admin).post(reverse("policy:rule_delete", args=[draft.number, "profanity-terms"]))
+    assert response.status_code == 302 and response["Location"] == reverse("policy:version", args=[draft.number])
+    draft.refresh_from_db()
+    assert len(draft.document["rules"]) == n - 1
+    assert "profanity-terms" not in [r["id"] for r in draft.document["rules"]]
+    assert AuditEvent.objects.get(verb="ruleset.changed").data["what"] == "rule profanity-terms deleted"
+
+
+def test_delete_a_rule_of_a_published_version_is_refused(client_for, policy_admin, published):
+    before = published.document
+    response = client_for(policy_admin).post(reverse("policy:rule_delete", args=[published.number, "profanity-terms"]))
+    assert response.status_code == 409
+    published.refresh_from_db()
+    assert published.document == before

@@ -65,6 +65,18 @@ class Command(BaseCommand):
         self._users()
         channels = self._channels()
         self._comments(channels)
+        self._rota()
+
+    def _rota(self):
+        """The demo duty manager is on call for the next week, so out-of-hours escalations
+        page someone (the e-mail is printed to the console by ./dev run)."""
+        from accounts.models import OnCallShift
+
+        duty = User.objects.get(username="duty")
+        now = timezone.now()
+        if not OnCallShift.objects.filter(starts_at__lte=now, ends_at__gt=now).exists():
+            OnCallShift.objects.create(user=duty, starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(days=7))
+        self.stdout.write("Duty rota: duty (Dev Patel) is on call this week.")
 
     def _users(self):
         self.stdout.write("Demo users (local demo only):")

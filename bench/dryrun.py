@@ -49,7 +49,17 @@ TEMPLATES = [
     "Absolutely disgraceful decision to close the minor injuries unit in {town}, shame on the ICB",
     "Thank you to the district nurses who looked after my nan in {town} over Christmas, angels the lot of you",
 ]
-TOWNS = ["Boston", "Lincoln", "Grantham", "Sleaford", "Louth", "Skegness", "Spalding", "Stamford", "Gainsborough"]
+TOWNS = [
+    "Boston",
+    "Lincoln",
+    "Grantham",
+    "Sleaford",
+    "Louth",
+    "Skegness",
+    "Spalding",
+    "Stamford",
+    "Gainsborough",
+]
 BENCH_CHANNEL = "bench-dryrun"
 
 
@@ -57,17 +67,24 @@ def make_comments(n: int) -> None:
     from moderation.models import Channel, Comment
 
     rng = random.Random(6)
-    channel, _ = Channel.objects.get_or_create(platform="facebook", account_id=BENCH_CHANNEL, defaults={"name": "Bench"})
+    channel, _ = Channel.objects.get_or_create(
+        platform="facebook", account_id=BENCH_CHANNEL, defaults={"name": "Bench"}
+    )
     now = timezone.now()
     batch = []
     for i in range(n):
         text = rng.choice(TEMPLATES).format(town=rng.choice(TOWNS), n=i)
         if rng.random() < 0.3:  # a third are longer, multi-sentence comments
             text = f"{text}. {rng.choice(TEMPLATES).format(town=rng.choice(TOWNS), n=i)}"
-        batch.append(Comment(
-            platform="facebook", external_id=f"bench-{i}", channel=channel, text=text,
-            received_at=now - __import__("datetime").timedelta(minutes=i),
-        ))
+        batch.append(
+            Comment(
+                platform="facebook",
+                external_id=f"bench-{i}",
+                channel=channel,
+                text=text,
+                received_at=now - __import__("datetime").timedelta(minutes=i),
+            )
+        )
         if len(batch) == 5000:
             Comment.objects.bulk_create(batch)
             batch = []
@@ -112,7 +129,11 @@ def main() -> None:
             f"  newly flagged {t['newly_flagged']:,}, no longer flagged {t['no_longer_flagged']:,},"
             f" action changed {t['action_changed']:,}, escalation changed {t['escalation_changed']:,}"
         )
-        print("PASS (< 30 s)" if elapsed < 30 and t["comments"] >= 100_000 else "target: 100,000 comments in < 30 s")
+        print(
+            "PASS (< 30 s)"
+            if elapsed < 30 and t["comments"] >= 100_000
+            else "target: 100,000 comments in < 30 s"
+        )
     finally:
         with transaction.atomic():
             DryRun.objects.filter(pk=run.pk).delete()

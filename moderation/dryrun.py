@@ -52,7 +52,9 @@ def dryrun_request(*, version, actor, days: int | None) -> DryRun:
     assert days is None or days > 0
     baseline = RuleSetVersion.objects.filter(status=RuleSetVersion.Status.PUBLISHED).first()
     with transaction.atomic():
-        run = DryRun.objects.create(version=version, baseline=baseline, requested_by=actor, days=days)
+        run = DryRun.objects.create(
+            version=version, baseline=baseline, requested_by=actor, days=days
+        )
         run_id = run.pk
         transaction.on_commit(lambda: _enqueue(run_id))
     return run
@@ -69,7 +71,10 @@ def _claim(dryrun_id: int) -> bool:
     now = timezone.now()
     return bool(
         DryRun.objects.filter(pk=dryrun_id)
-        .filter(Q(status=DryRun.Status.PENDING) | Q(status=DryRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER))
+        .filter(
+            Q(status=DryRun.Status.PENDING)
+            | Q(status=DryRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        )
         .update(status=DryRun.Status.RUNNING, started_at=now, heartbeat_at=now, progress=0)
     )
 
@@ -85,14 +90,21 @@ def dryrun_execute(*, dryrun_id: int) -> DryRun | None:
     except Exception as exc:  # permanent: the row says why; the admin can start another
         log.exception("dry run %s failed", dryrun_id)
         DryRun.objects.filter(pk=dryrun_id).update(
-            status=DryRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
+            status=DryRun.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
         )
         run.refresh_from_db()
         return run
     now = timezone.now()
     DryRun.objects.filter(pk=dryrun_id, status=DryRun.Status.RUNNING).update(
-        status=DryRun.Status.DONE, progress=total, total=total, totals=totals, examples=examples,
-        heartbeat_at=now, finished_at=now,
+        status=DryRun.Status.DONE,
+        progress=total,
+        total=total,
+        totals=totals,
+        examples=examples,
+        heartbeat_at=now,
+        finished_at=now,
     )
     run.refresh_from_db()
     return run
@@ -108,8 +120,10 @@ def officer_outcomes(comment_filter: Q | None = None) -> dict[int, str]:
     if comment_filter is not None:
         decisions = decisions.filter(comment_filter)
     outcome: dict[int, str] = {}
-    for comment_id, kind in decisions.order_by("created_at", "id").values_list("comment_id", "kind").iterator(
-        chunk_size=CHUNK_SIZE
+    for comment_id, kind in (
+        decisions.order_by("created_at", "id")
+        .values_list("comment_id", "kind")
+        .iterator(chunk_size=CHUNK_SIZE)
     ):
         outcome[comment_id] = "removed" if kind in REMOVED_KINDS else "kept"
     return outcome
@@ -184,7 +198,9 @@ def _judged(run: DryRun, rows, total: int):
     # is a daemonic process and multiprocessing refuses to start children from one. Fork:
     # the children only run the pure engine, never the inherited DB connection.
     ctx = billiard.get_context("fork")
-    with ctx.Pool(processes, initializer=_worker_init, initargs=(candidate_doc, baseline_doc)) as pool:
+    with ctx.Pool(
+        processes, initializer=_worker_init, initargs=(candidate_doc, baseline_doc)
+    ) as pool:
         # The rows are read here, in this thread: Django's connection is per thread (pool.imap
         # would read them in its feeder thread, on another connection). A few chunks in
         # flight per process keep every CPU busy with bounded memory; only the verdicts come
@@ -193,7 +209,7 @@ def _judged(run: DryRun, rows, total: int):
 
         def drain_one():
             chunk, result = pending.popleft()
-            for row, judged in zip(chunk, result.get()):
+            for row, judged in zip(chunk, result.get(), strict=True):
                 yield (*row, *judged)
 
         for chunk in _chunks(rows, 500):
@@ -225,7 +241,11 @@ def _evaluate(run: DryRun) -> tuple[dict, dict, int]:
     per_rule: dict[str, Counter] = defaultdict(Counter)
     examples: dict[str, list] = {k: [] for k in DIFF_KINDS}
     done = 0
-    rows = comments.order_by().values_list("id", "text", "platform", "received_at").iterator(chunk_size=CHUNK_SIZE)
+    rows = (
+        comments.order_by()
+        .values_list("id", "text", "platform", "received_at")
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
     for comment_id, text, platform, received_at, before, after in _judged(run, rows, total):
         was, now_ = before[0] != "allow", after[0] != "allow"
         counts["flagged_before"] += was
@@ -262,23 +282,28 @@ def _evaluate(run: DryRun) -> tuple[dict, dict, int]:
             for rid in blamed:
                 per_rule[rid][kind] += 1
             if len(examples[kind]) < EXAMPLES_PER_KIND:
-                examples[kind].append({
-                    "comment_id": comment_id,
-                    "text": text[:EXAMPLE_TEXT_CHARS],
-                    "cut": len(text) > EXAMPLE_TEXT_CHARS,
-                    "platform": platform,
-                    "received_at": received_at.isoformat(),
-                    "before": _side(before),
-                    "after": _side(after),
-                    "officer": officer,
-                })
+                examples[kind].append(
+                    {
+                        "comment_id": comment_id,
+                        "text": text[:EXAMPLE_TEXT_CHARS],
+                        "cut": len(text) > EXAMPLE_TEXT_CHARS,
+                        "platform": platform,
+                        "received_at": received_at.isoformat(),
+                        "before": _side(before),
+                        "after": _side(after),
+                        "officer": officer,
+                    }
+                )
         done += 1
         if done % every == 0:
             DryRun.objects.filter(pk=run.pk).update(progress=done, heartbeat_at=timezone.now())
 
     totals = {
         "comments": done,
-        **{k: counts[k] for k in ("flagged_before", "flagged_after", "decided", "agree_before", "agree_after")},
+        **{
+            k: counts[k]
+            for k in ("flagged_before", "flagged_after", "decided", "agree_before", "agree_after")
+        },
         **{k: counts[k] for k in DIFF_KINDS},
         "rules": {rid: dict(c) for rid, c in sorted(per_rule.items())},
     }
@@ -291,7 +316,11 @@ def dryrun_get(dryrun_id: int) -> DryRun:
 
 
 def dryruns_for_version(version, limit: int = 5):
-    return list(DryRun.objects.filter(version=version).select_related("requested_by").order_by("-created_at")[:limit])
+    return list(
+        DryRun.objects.filter(version=version)
+        .select_related("requested_by")
+        .order_by("-created_at")[:limit]
+    )
 
 
 def rule_decision_stats(*, days: int | None = None) -> dict:
@@ -331,20 +360,26 @@ def rule_decision_stats(*, days: int | None = None) -> dict:
     rows = []
     for rid, c in per_rule.items():
         overturned = c["overturned_kept"] + c["overturned_removed"]
-        rows.append({
-            "id": rid,
-            "category": category[rid],
-            "fired": c["fired"],
-            "decided": c["decided"],
-            "overturned_kept": c["overturned_kept"],
-            "overturned_removed": c["overturned_removed"],
-            "overturned": overturned,
-            "overturn_pct": round(100 * overturned / c["decided"]) if c["decided"] else None,
-        })
+        rows.append(
+            {
+                "id": rid,
+                "category": category[rid],
+                "fired": c["fired"],
+                "decided": c["decided"],
+                "overturned_kept": c["overturned_kept"],
+                "overturned_removed": c["overturned_removed"],
+                "overturned": overturned,
+                "overturn_pct": round(100 * overturned / c["decided"]) if c["decided"] else None,
+            }
+        )
     rows.sort(key=lambda r: (-(r["overturn_pct"] or 0), -r["overturned"], -r["fired"], r["id"]))
     return {"rules": rows, "missed": missed, "decided": len(outcomes)}
 
 
 def ruleset_history(number: int, limit: int = 50):
     """The audit events about one rule set version, newest first (target "ruleset:<n>")."""
-    return list(AuditEvent.objects.filter(target=f"ruleset:{number}").select_related("actor").order_by("-at", "-id")[:limit])
+    return list(
+        AuditEvent.objects.filter(target=f"ruleset:{number}")
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )

@@ -17,12 +17,25 @@ from django import forms
 from policy.engine.schema import DOC_ESCALATIONS, PLATFORMS
 from policy.engine.verdict import ACTIONS, CATEGORIES, SIGNPOSTS
 
-DETECTORS = ("nhs_number", "phone", "email", "postcode", "street_address", "date_of_birth",
-             "patient_condition", "link", "repeated_post")
+DETECTORS = (
+    "nhs_number",
+    "phone",
+    "email",
+    "postcode",
+    "street_address",
+    "date_of_birth",
+    "patient_condition",
+    "link",
+    "repeated_post",
+)
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 SIGNPOST_LABELS = {
-    "complaints": "Complaints", "clinical": "Clinical question", "individual_care": "Individual care",
-    "crisis": "Crisis", "media": "Media enquiry", "legal": "Legal",
+    "complaints": "Complaints",
+    "clinical": "Clinical question",
+    "individual_care": "Individual care",
+    "crisis": "Crisis",
+    "media": "Media enquiry",
+    "legal": "Legal",
 }
 
 
@@ -48,7 +61,11 @@ class DocumentForm(forms.Form):
 
     def add_ruleset_error(self, err) -> None:
         for prefix, field in self.path_fields.items():
-            if err.path == prefix or err.path.startswith(prefix + ".") or err.path.startswith(prefix + "["):
+            if (
+                err.path == prefix
+                or err.path.startswith(prefix + ".")
+                or err.path.startswith(prefix + "[")
+            ):
                 self.add_error(field, f"{err.path}: {err.message}")
                 return
         self.add_error(None, f"{err.path}: {err.message}" if err.path else err.message)
@@ -57,48 +74,103 @@ class DocumentForm(forms.Form):
 # -- rules ----------------------------------------------------------------------------------
 class RuleForm(DocumentForm):
     id = forms.RegexField(
-        regex=r"^[a-z0-9][a-z0-9_\-]{0,79}$", max_length=80, label="Rule id",
+        regex=r"^[a-z0-9][a-z0-9_\-]{0,79}$",
+        max_length=80,
+        label="Rule id",
         help_text="lower case letters, digits, - and _",
         error_messages={"invalid": "Use lower-case letters, digits, - and _ (up to 80)."},
     )
     enabled = forms.BooleanField(required=False, initial=True)
     category = forms.ChoiceField(choices=_choices(CATEGORIES))
-    clause = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="The policy clause the rule enforces.")
-    trigger = forms.ChoiceField(
-        choices=[("terms", "Term lists"), ("pattern", "Pattern (regular expression)"), ("detector", "Built-in detector"),
-                 ("near", "A term, then another nearby")],
-        widget=forms.RadioSelect, label="Matches",
+    clause = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), help_text="The policy clause the rule enforces."
     )
-    terms = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Term lists")
-    pattern = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-                              help_text="Python regex over the folded, lower-case text; {list} expands a term list.")
+    trigger = forms.ChoiceField(
+        choices=[
+            ("terms", "Term lists"),
+            ("pattern", "Pattern (regular expression)"),
+            ("detector", "Built-in detector"),
+            ("near", "A term, then another nearby"),
+        ],
+        widget=forms.RadioSelect,
+        label="Matches",
+    )
+    terms = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Term lists"
+    )
+    pattern = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="Python regex over the folded, lower-case text; {list} expands a term list.",
+    )
     detector = forms.ChoiceField(required=False, choices=_choices(DETECTORS, blank="—"))
-    kinds = forms.CharField(required=False, help_text="Detector kinds, comma-separated (e.g. denied, shortener).")
+    kinds = forms.CharField(
+        required=False, help_text="Detector kinds, comma-separated (e.g. denied, shortener)."
+    )
     near_first = forms.ChoiceField(required=False, label="A term from")
     near_then = forms.ChoiceField(required=False, label="followed by a term from")
-    within = forms.IntegerField(required=False, min_value=1, max_value=500, label="within (characters)",
-                                help_text="On the same line; default 60.")
+    within = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=500,
+        label="within (characters)",
+        help_text="On the same line; default 60.",
+    )
     context = forms.CharField(required=False, label="Only if near (regex)")
     unless = forms.CharField(required=False, label="Unless near (regex)")
-    window = forms.IntegerField(required=False, min_value=1, help_text="Characters either side for the two above.")
-    requires = forms.MultipleChoiceField(required=False, choices=_choices(CATEGORIES), widget=forms.SelectMultiple(attrs={"size": 4}),
-                                         help_text="Fires only when one of these categories also fired.")
-    platforms = forms.MultipleChoiceField(required=False, choices=_choices(PLATFORMS[:4]), widget=forms.CheckboxSelectMultiple,
-                                          help_text="None ticked = every platform.")
+    window = forms.IntegerField(
+        required=False, min_value=1, help_text="Characters either side for the two above."
+    )
+    requires = forms.MultipleChoiceField(
+        required=False,
+        choices=_choices(CATEGORIES),
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+        help_text="Fires only when one of these categories also fired.",
+    )
+    platforms = forms.MultipleChoiceField(
+        required=False,
+        choices=_choices(PLATFORMS[:4]),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked = every platform.",
+    )
     action = forms.ChoiceField(required=False, choices=_choices(ACTIONS, blank="category default"))
-    escalation = forms.ChoiceField(required=False, choices=_choices(DOC_ESCALATIONS, blank="category default"))
-    signpost = forms.ChoiceField(required=False, choices=_choices(SIGNPOSTS, blank="category default"))
+    escalation = forms.ChoiceField(
+        required=False, choices=_choices(DOC_ESCALATIONS, blank="category default")
+    )
+    signpost = forms.ChoiceField(
+        required=False, choices=_choices(SIGNPOSTS, blank="category default")
+    )
     auto_apply = forms.ChoiceField(
-        required=False, label="Apply automatically",
+        required=False,
+        label="Apply automatically",
         choices=[("", "category default"), ("yes", "yes"), ("no", "no (a person decides)")],
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     path_fields = {}  # set per instance: rules[i].<key> -> field
     # The rule keys this form edits; any other key is kept as it was.
-    RULE_KEYS = {"id", "category", "clause", "enabled", "terms", "pattern", "detector", "kinds", "near",
-                 "within", "context", "unless", "window", "requires", "platforms", "action",
-                 "escalation", "signpost", "auto_apply", "note"}
+    RULE_KEYS = {
+        "id",
+        "category",
+        "clause",
+        "enabled",
+        "terms",
+        "pattern",
+        "detector",
+        "kinds",
+        "near",
+        "within",
+        "context",
+        "unless",
+        "window",
+        "requires",
+        "platforms",
+        "action",
+        "escalation",
+        "signpost",
+        "auto_apply",
+        "note",
+    }
 
     def __init__(self, *args, document: dict, index: int | None, **kwargs):
         self.document = document
@@ -108,7 +180,9 @@ class RuleForm(DocumentForm):
         super().__init__(*args, **kwargs)
         lists = sorted(document.get("term_lists") or {}) + ["staff_names", "staff_handles"]
         self.fields["terms"].choices = [(n, n) for n in lists]
-        self.fields["near_first"].choices = self.fields["near_then"].choices = [("", "—")] + [(n, n) for n in lists]
+        self.fields["near_first"].choices = self.fields["near_then"].choices = [("", "—")] + [
+            (n, n) for n in lists
+        ]
         i = len(document.get("rules") or []) if index is None else index
         self.path_fields = {f"rules[{i}].{k}": k for k in self.fields}
         self.path_fields[f"rules[{i}]"] = "trigger"
@@ -120,11 +194,25 @@ class RuleForm(DocumentForm):
         near = rule.get("near") or ["", ""]
         auto = rule.get("auto_apply")
         return {
-            **{k: rule.get(k, "") for k in ("id", "category", "clause", "pattern", "detector", "context", "unless", "note")},
+            **{
+                k: rule.get(k, "")
+                for k in (
+                    "id",
+                    "category",
+                    "clause",
+                    "pattern",
+                    "detector",
+                    "context",
+                    "unless",
+                    "note",
+                )
+            },
             "enabled": rule.get("enabled", True),
             "trigger": trigger,
             "terms": rule.get("terms", []),
-            "near_first": near[0], "near_then": near[1], "within": rule.get("within"),
+            "near_first": near[0],
+            "near_then": near[1],
+            "within": rule.get("within"),
             "kinds": ", ".join(rule.get("kinds", [])),
             "window": rule.get("window"),
             "requires": rule.get("requires", []),
@@ -147,7 +235,9 @@ class RuleForm(DocumentForm):
         if trigger == "near" and not (data.get("near_first") and data.get("near_then")):
             self.add_error("near_first", "Choose both term lists.")
         rid = data.get("id")
-        others = [r.get("id") for n, r in enumerate(self.document.get("rules") or []) if n != self.index]
+        others = [
+            r.get("id") for n, r in enumerate(self.document.get("rules") or []) if n != self.index
+        ]
         if rid and rid in others:
             self.add_error("id", f"Another rule already has the id {rid!r}.")
         return data
@@ -201,10 +291,16 @@ class RuleForm(DocumentForm):
 
 # -- term lists, staff, links, templates, working hours ---------------------------------------
 class TermListForm(DocumentForm):
-    name = forms.RegexField(regex=r"^[a-z][a-z0-9_]{0,63}$", max_length=64,
-                            error_messages={"invalid": "Lower-case letters, digits and _, starting with a letter."})
-    terms = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
-                            help_text="One per line. word* matches the word's beginning; two words match the phrase.")
+    name = forms.RegexField(
+        regex=r"^[a-z][a-z0-9_]{0,63}$",
+        max_length=64,
+        error_messages={"invalid": "Lower-case letters, digits and _, starting with a letter."},
+    )
+    terms = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text="One per line. word* matches the word's beginning; two words match the phrase.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -213,31 +309,61 @@ class TermListForm(DocumentForm):
 
     def document_with(self, doc: dict) -> dict:
         new = copy.deepcopy(doc)
-        new.setdefault("term_lists", {})[self.cleaned_data["name"]] = _lines(self.cleaned_data["terms"])
+        new.setdefault("term_lists", {})[self.cleaned_data["name"]] = _lines(
+            self.cleaned_data["terms"]
+        )
         return new
 
 
 class StaffForm(DocumentForm):
-    names = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), help_text="One name per line.")
-    handles = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), help_text="One handle per line, e.g. @JaneSmithNHS.")
+    names = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 6}), help_text="One name per line."
+    )
+    handles = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="One handle per line, e.g. @JaneSmithNHS.",
+    )
     path_fields = {"staff.names": "names", "staff.handles": "handles"}
 
     @classmethod
     def initial_for(cls, doc: dict) -> dict:
         staff = doc.get("staff") or {}
-        return {"names": "\n".join(staff.get("names") or []), "handles": "\n".join(staff.get("handles") or [])}
+        return {
+            "names": "\n".join(staff.get("names") or []),
+            "handles": "\n".join(staff.get("handles") or []),
+        }
 
     def document_with(self, doc: dict) -> dict:
         new = copy.deepcopy(doc)
-        new["staff"] = {"names": _lines(self.cleaned_data["names"]), "handles": _lines(self.cleaned_data["handles"])}
+        new["staff"] = {
+            "names": _lines(self.cleaned_data["names"]),
+            "handles": _lines(self.cleaned_data["handles"]),
+        }
         return new
 
 
 class LinksForm(DocumentForm):
-    allow = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Domains never treated as inappropriate (a suffix: nhs.uk covers www.nhs.uk).")
-    deny = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Domains always inappropriate.")
-    deny_words = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="A domain containing one of these words is inappropriate.")
-    shorteners = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="Link shorteners (the real destination is hidden).")
+    allow = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Domains never treated as inappropriate (a suffix: nhs.uk covers www.nhs.uk).",
+    )
+    deny = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Domains always inappropriate.",
+    )
+    deny_words = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="A domain containing one of these words is inappropriate.",
+    )
+    shorteners = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Link shorteners (the real destination is hidden).",
+    )
     KEYS = ("allow", "deny", "deny_words", "shorteners")
     path_fields = {f"links.{k}": k for k in KEYS}
 
@@ -258,7 +384,9 @@ class TemplatesForm(DocumentForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for key, label in SIGNPOST_LABELS.items():
-            self.fields[key] = forms.CharField(required=False, label=label, widget=forms.Textarea(attrs={"rows": 3}))
+            self.fields[key] = forms.CharField(
+                required=False, label=label, widget=forms.Textarea(attrs={"rows": 3})
+            )
         self.path_fields = {f"reply_templates.{k}": k for k in SIGNPOST_LABELS}
 
     @classmethod
@@ -267,28 +395,42 @@ class TemplatesForm(DocumentForm):
 
     def document_with(self, doc: dict) -> dict:
         new = copy.deepcopy(doc)
-        new["reply_templates"] = {k: self.cleaned_data[k].strip() for k in SIGNPOST_LABELS if self.cleaned_data[k].strip()}
+        new["reply_templates"] = {
+            k: self.cleaned_data[k].strip() for k in SIGNPOST_LABELS if self.cleaned_data[k].strip()
+        }
         return new
 
 
 class HoursForm(DocumentForm):
     start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    weekdays = forms.TypedMultipleChoiceField(choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, label="Working days")
-    closures = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}),
-                               help_text="Extra closure days, one YYYY-MM-DD per line (bank holidays in England are already included).")
-    first_look_minutes = forms.IntegerField(min_value=1, max_value=24 * 60, label="First look within (working minutes)")
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, label="Working days"
+    )
+    closures = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Extra closure days, one YYYY-MM-DD per line (bank holidays in England are already included).",
+    )
+    first_look_minutes = forms.IntegerField(
+        min_value=1, max_value=24 * 60, label="First look within (working minutes)"
+    )
     path_fields = {
-        "working_hours.start": "start", "working_hours.end": "end", "working_hours.weekdays": "weekdays",
-        "working_hours.closures": "closures", "working_hours.first_look_minutes": "first_look_minutes",
+        "working_hours.start": "start",
+        "working_hours.end": "end",
+        "working_hours.weekdays": "weekdays",
+        "working_hours.closures": "closures",
+        "working_hours.first_look_minutes": "first_look_minutes",
     }
 
     @classmethod
     def initial_for(cls, doc: dict) -> dict:
         wh = doc.get("working_hours") or {}
         return {
-            "start": wh.get("start", "09:00"), "end": wh.get("end", "17:00"),
-            "weekdays": wh.get("weekdays", [0, 1, 2, 3, 4]), "closures": "\n".join(wh.get("closures") or []),
+            "start": wh.get("start", "09:00"),
+            "end": wh.get("end", "17:00"),
+            "weekdays": wh.get("weekdays", [0, 1, 2, 3, 4]),
+            "closures": "\n".join(wh.get("closures") or []),
             "first_look_minutes": wh.get("first_look_minutes", 60),
         }
 
@@ -298,7 +440,9 @@ class HoursForm(DocumentForm):
             try:
                 out.append(date.fromisoformat(line).isoformat())
             except ValueError:
-                raise forms.ValidationError(f"Line {n}: {line!r} is not a date like 2026-12-29.") from None
+                raise forms.ValidationError(
+                    f"Line {n}: {line!r} is not a date like 2026-12-29."
+                ) from None
         return sorted(set(out))
 
     def clean(self):
@@ -311,8 +455,13 @@ class HoursForm(DocumentForm):
         new = copy.deepcopy(doc)
         wh = new.setdefault("working_hours", {})
         d = self.cleaned_data
-        wh.update(start=d["start"].strftime("%H:%M"), end=d["end"].strftime("%H:%M"),
-                  weekdays=sorted(d["weekdays"]), closures=d["closures"], first_look_minutes=d["first_look_minutes"])
+        wh.update(
+            start=d["start"].strftime("%H:%M"),
+            end=d["end"].strftime("%H:%M"),
+            weekdays=sorted(d["weekdays"]),
+            closures=d["closures"],
+            first_look_minutes=d["first_look_minutes"],
+        )
         return new
 
 
@@ -325,10 +474,18 @@ class CategoriesForm(DocumentForm):
         super().__init__(*args, **kwargs)
         self.path_fields = {}
         for cat in CATEGORIES:
-            self.fields[f"{cat}__action"] = forms.ChoiceField(choices=_choices(ACTIONS), label=f"{cat} action")
-            self.fields[f"{cat}__escalation"] = forms.ChoiceField(choices=_choices(DOC_ESCALATIONS), label=f"{cat} escalation")
-            self.fields[f"{cat}__signpost"] = forms.ChoiceField(choices=_choices(SIGNPOSTS), label=f"{cat} signpost")
-            self.fields[f"{cat}__auto_apply"] = forms.BooleanField(required=False, label=f"{cat} applied automatically")
+            self.fields[f"{cat}__action"] = forms.ChoiceField(
+                choices=_choices(ACTIONS), label=f"{cat} action"
+            )
+            self.fields[f"{cat}__escalation"] = forms.ChoiceField(
+                choices=_choices(DOC_ESCALATIONS), label=f"{cat} escalation"
+            )
+            self.fields[f"{cat}__signpost"] = forms.ChoiceField(
+                choices=_choices(SIGNPOSTS), label=f"{cat} signpost"
+            )
+            self.fields[f"{cat}__auto_apply"] = forms.BooleanField(
+                required=False, label=f"{cat} applied automatically"
+            )
             for key in self.OUTCOME:
                 self.path_fields[f"categories.{cat}.{key}"] = f"{cat}__{key}"
 
@@ -338,8 +495,14 @@ class CategoriesForm(DocumentForm):
         out = {}
         for cat in CATEGORIES:
             spec = cats.get(cat) or {}
-            out.update({f"{cat}__action": spec.get("action", "allow"), f"{cat}__escalation": spec.get("escalation", "none"),
-                        f"{cat}__signpost": spec.get("signpost", "none"), f"{cat}__auto_apply": spec.get("auto_apply", False)})
+            out.update(
+                {
+                    f"{cat}__action": spec.get("action", "allow"),
+                    f"{cat}__escalation": spec.get("escalation", "none"),
+                    f"{cat}__signpost": spec.get("signpost", "none"),
+                    f"{cat}__auto_apply": spec.get("auto_apply", False),
+                }
+            )
         return out
 
     def rows(self):
@@ -350,7 +513,12 @@ class CategoriesForm(DocumentForm):
         new = copy.deepcopy(doc)
         cats = new.setdefault("categories", {})
         d = self.cleaned_data
-        defaults = {"action": "allow", "escalation": "none", "signpost": "none", "auto_apply": False}
+        defaults = {
+            "action": "allow",
+            "escalation": "none",
+            "signpost": "none",
+            "auto_apply": False,
+        }
         for cat in CATEGORIES:
             spec = dict(cats.get(cat) or {})
             for key in self.OUTCOME:
@@ -364,8 +532,13 @@ class CategoriesForm(DocumentForm):
         return new
 
 
-SECTION_FORMS = {"staff": StaffForm, "links": LinksForm, "templates": TemplatesForm, "hours": HoursForm,
-                 "categories": CategoriesForm}
+SECTION_FORMS = {
+    "staff": StaffForm,
+    "links": LinksForm,
+    "templates": TemplatesForm,
+    "hours": HoursForm,
+    "categories": CategoriesForm,
+}
 
 
 # -- versions, import, try, dry run ------------------------------------------------------------
@@ -376,7 +549,11 @@ class NewDraftForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(required=False, label="YAML file")
-    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}), label="or paste YAML")
+    text = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        label="or paste YAML",
+    )
     notes = forms.CharField(required=False, max_length=500)
 
     MAX_BYTES = 1_000_000  # the default document is ~20 kB; a megabyte is a mistake, not a rule set
@@ -399,10 +576,20 @@ class ImportForm(forms.Form):
 
 
 class TryForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000, label="Comment")
-    platform = forms.ChoiceField(choices=[("facebook", "Facebook"), ("instagram", "Instagram"), ("youtube", "YouTube"), ("x", "X")])
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000, label="Comment"
+    )
+    platform = forms.ChoiceField(
+        choices=[
+            ("facebook", "Facebook"),
+            ("instagram", "Instagram"),
+            ("youtube", "YouTube"),
+            ("x", "X"),
+        ]
+    )
     received_at = forms.DateTimeField(
-        required=False, label="Received at (UK time)",
+        required=False,
+        label="Received at (UK time)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="Empty = now. Decides urgent (working hours) or duty manager (out of hours).",
     )
@@ -410,5 +597,10 @@ class TryForm(forms.Form):
 
 
 class DryRunForm(forms.Form):
-    days = forms.IntegerField(required=False, min_value=1, max_value=3650, label="Last N days",
-                              help_text="Empty = every stored comment.")
+    days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=3650,
+        label="Last N days",
+        help_text="Empty = every stored comment.",
+    )

@@ -19,7 +19,9 @@ def get_published_version() -> RuleSetVersion:
     """The published version; LookupError when none has been published yet."""
     version = RuleSetVersion.objects.filter(status=RuleSetVersion.Status.PUBLISHED).first()
     if version is None:
-        raise LookupError("No rule set has been published yet (run `manage.py load_default_ruleset`).")
+        raise LookupError(
+            "No rule set has been published yet (run `manage.py load_default_ruleset`)."
+        )
     return version
 
 
@@ -52,29 +54,82 @@ def forget_published_matcher() -> None:
 
 
 def versions_all():
-    return RuleSetVersion.objects.select_related("created_by", "published_by", "based_on").order_by("-number")
+    return RuleSetVersion.objects.select_related("created_by", "published_by", "based_on").order_by(
+        "-number"
+    )
 
 
 def get_version(number: int) -> RuleSetVersion:
     """The version with that number; RuleSetVersion.DoesNotExist otherwise (views 404)."""
-    return RuleSetVersion.objects.select_related("created_by", "published_by", "based_on").get(number=number)
+    return RuleSetVersion.objects.select_related("created_by", "published_by", "based_on").get(
+        number=number
+    )
 
 
 def latest_draft() -> RuleSetVersion | None:
-    return RuleSetVersion.objects.filter(status=RuleSetVersion.Status.DRAFT).order_by("-number").first()
+    return (
+        RuleSetVersion.objects.filter(status=RuleSetVersion.Status.DRAFT)
+        .order_by("-number")
+        .first()
+    )
 
 
 # PostgreSQL's jsonb does not keep key order, so export and diffs put keys in this order
 # (the schema's, policy/engine/schema.py), then alphabetically: the same document always
 # dumps to the same text and a diff shows only what changed.
-_KEY_ORDER = {k: i for i, k in enumerate((
-    "schema", "name", "limits", "history", "working_hours", "categories", "term_lists", "staff",
-    "links", "own_contacts", "reply_templates", "rules",
-    "id", "enabled", "category", "clause", "terms", "pattern", "detector", "kinds", "context",
-    "unless", "window", "requires", "platforms", "action", "escalation", "signpost", "auto_apply",
-    "note", "start", "end", "weekdays", "tz", "subdivision", "closures", "first_look_minutes",
-    "names", "handles", "allow", "deny", "deny_words", "shorteners", "platform", "phones", "emails",
-))}
+_KEY_ORDER = {
+    k: i
+    for i, k in enumerate(
+        (
+            "schema",
+            "name",
+            "limits",
+            "history",
+            "working_hours",
+            "categories",
+            "term_lists",
+            "staff",
+            "links",
+            "own_contacts",
+            "reply_templates",
+            "rules",
+            "id",
+            "enabled",
+            "category",
+            "clause",
+            "terms",
+            "pattern",
+            "detector",
+            "kinds",
+            "context",
+            "unless",
+            "window",
+            "requires",
+            "platforms",
+            "action",
+            "escalation",
+            "signpost",
+            "auto_apply",
+            "note",
+            "start",
+            "end",
+            "weekdays",
+            "tz",
+            "subdivision",
+            "closures",
+            "first_look_minutes",
+            "names",
+            "handles",
+            "allow",
+            "deny",
+            "deny_words",
+            "shorteners",
+            "platform",
+            "phones",
+            "emails",
+        )
+    )
+}
 
 
 def _ordered(value):
@@ -90,7 +145,9 @@ def ruleset_dump_yaml(document: dict) -> str:
     """The document as YAML, keys in the schema's order (what export and the diff show)."""
     import yaml
 
-    return yaml.safe_dump(_ordered(document), sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+    return yaml.safe_dump(
+        _ordered(document), sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
 
 
 def ruleset_document_diff(before: dict, after: dict) -> str:

@@ -10,7 +10,9 @@ from policy.models import RuleSetVersion
 from policy.selectors import forget_published_matcher
 
 
-def ruleset_create_draft(*, document: dict, actor=None, notes: str = "", based_on: RuleSetVersion | None = None) -> RuleSetVersion:
+def ruleset_create_draft(
+    *, document: dict, actor=None, notes: str = "", based_on: RuleSetVersion | None = None
+) -> RuleSetVersion:
     """A new draft holding ``document``, validated by compiling it (RuleSetError if invalid)."""
     from policy.engine import compile_ruleset
 
@@ -51,10 +53,14 @@ class RuleSetNotDraft(Exception):
 
     def __init__(self, version: RuleSetVersion):
         self.version = version
-        super().__init__(f"v{version.number} is {version.status}: it can no longer be edited; create a draft from it")
+        super().__init__(
+            f"v{version.number} is {version.status}: it can no longer be edited; create a draft from it"
+        )
 
 
-def ruleset_update_draft(*, version: RuleSetVersion, document: dict, actor=None) -> tuple[RuleSetVersion, str]:
+def ruleset_update_draft(
+    *, version: RuleSetVersion, document: dict, actor=None
+) -> tuple[RuleSetVersion, str]:
     """Replace a draft's document; returns (version, readable YAML diff of the change).
 
     Validates by compiling (RuleSetError(path, message) if invalid, nothing saved). The row

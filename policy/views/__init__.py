@@ -25,7 +25,21 @@ from policy.views.versions import (
 )
 
 __all__ = [
-    "draft_create", "dryrun_detail", "dryrun_start", "rule_delete", "rule_edit", "rule_new", "rule_stats",
-    "rule_toggle", "ruleset_import", "try_comment", "version_export", "version_history",
-    "version_publish", "version_rules", "version_section", "version_terms", "versions",
+    "draft_create",
+    "dryrun_detail",
+    "dryrun_start",
+    "rule_delete",
+    "rule_edit",
+    "rule_new",
+    "rule_stats",
+    "rule_toggle",
+    "ruleset_import",
+    "try_comment",
+    "version_export",
+    "version_history",
+    "version_publish",
+    "version_rules",
+    "version_section",
+    "version_terms",
+    "versions",
 ]

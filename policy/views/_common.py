@@ -33,8 +33,11 @@ def audit(request, verb: str, version: RuleSetVersion, **data) -> None:
     from moderation.services import audit_record
 
     audit_record(
-        verb=f"ruleset.{verb}", actor=request.user, target=f"ruleset:{version.number}",
-        ruleset_version=version, data=data,
+        verb=f"ruleset.{verb}",
+        actor=request.user,
+        target=f"ruleset:{version.number}",
+        ruleset_version=version,
+        data=data,
     )
 
 
@@ -47,7 +50,7 @@ def highlight_segments(text: str, hits) -> list[dict]:
     spans = [(s, e, h.id) for h in hits for s, e, _ in h.spans if 0 <= s < e <= len(text)]
     bounds = sorted({0, len(text), *[s for s, _, _ in spans], *[e for _, e, _ in spans]})
     out = []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in zip(bounds, bounds[1:], strict=False):
         rules = sorted({rid for s, e, rid in spans if s <= a and b <= e})
         if out and out[-1]["rules"] == rules:
             out[-1]["text"] += text[a:b]

@@ -37,7 +37,9 @@ def dryrun_start(request, number: int):
     if not form.is_valid():
         from policy.views.editing import _rule_rows
 
-        context = version_context(version, "rules", rules=_rule_rows(version.document), dryrun_form=form)
+        context = version_context(
+            version, "rules", rules=_rule_rows(version.document), dryrun_form=form
+        )
         return render(request, "policy/version.html", context)
     run = dryrun_request(version=version, actor=request.user, days=form.cleaned_data["days"])
     audit(request, "dry_run_requested", version, dryrun=run.pk, days=run.days)
@@ -62,8 +64,11 @@ def dryrun_detail(request, pk: int):
         raise Http404(f"No dry run {pk}") from None
     t = run.totals or {}
     rule_rows = sorted(
-        ({"id": rid, **c} for rid, c in (t.get("rules") or {}).items()
-         if any(c.get(k) for k in DIFF_TITLES)),
+        (
+            {"id": rid, **c}
+            for rid, c in (t.get("rules") or {}).items()
+            if any(c.get(k) for k in DIFF_TITLES)
+        ),
         key=lambda r: (-sum(r.get(k, 0) for k in DIFF_TITLES), r["id"]),
     )
     context = {
@@ -71,7 +76,9 @@ def dryrun_detail(request, pk: int):
         "finished": run.status in (DryRun.Status.DONE, DryRun.Status.FAILED),
         "percent": _percent(run.progress, run.total) if run.total else 0,
         "diff_titles": DIFF_TITLES,
-        "sections": [(k, DIFF_TITLES[k], t.get(k, 0), (run.examples or {}).get(k, [])) for k in DIFF_TITLES],
+        "sections": [
+            (k, DIFF_TITLES[k], t.get(k, 0), (run.examples or {}).get(k, [])) for k in DIFF_TITLES
+        ],
         "rule_rows": rule_rows,
         "agree_before_pct": _percent(t.get("agree_before", 0), t.get("decided", 0)),
         "agree_after_pct": _percent(t.get("agree_after", 0), t.get("decided", 0)),

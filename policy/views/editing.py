@@ -23,8 +23,14 @@ from policy.forms import SECTION_FORMS, RuleForm, TermListForm
 from policy.views._common import audit, editable, frozen_response, page_or_partial, version_or_404
 
 SECTION_TITLES = {
-    "rules": "Rules", "categories": "Categories", "terms": "Term lists", "staff": "Staff", "links": "Links",
-    "templates": "Reply templates", "hours": "Working hours", "history": "Changes",
+    "rules": "Rules",
+    "categories": "Categories",
+    "terms": "Term lists",
+    "staff": "Staff",
+    "links": "Links",
+    "templates": "Reply templates",
+    "hours": "Working hours",
+    "history": "Changes",
 }
 
 
@@ -34,8 +40,12 @@ def version_context(version, section: str, **extra) -> dict:
     published = selectors.versions_all().filter(status="published").first()
     return {
         "recent_runs": dryruns_for_version(version),
-        "version": version, "section": section, "editable": editable(version),
-        "published": published, "sections": SECTION_TITLES, **extra,
+        "version": version,
+        "section": section,
+        "editable": editable(version),
+        "published": published,
+        "sections": SECTION_TITLES,
+        **extra,
     }
 
 
@@ -64,19 +74,33 @@ def _rule_rows(doc: dict) -> list[dict]:
         elif "pattern" in rule:
             matches = "pattern: " + rule["pattern"]
         elif "detector" in rule:
-            matches = "detector: " + rule["detector"] + (f" ({', '.join(rule['kinds'])})" if rule.get("kinds") else "")
+            matches = (
+                "detector: "
+                + rule["detector"]
+                + (f" ({', '.join(rule['kinds'])})" if rule.get("kinds") else "")
+            )
         elif "near" in rule:
-            matches = f"near: {rule['near'][0]} then {rule['near'][1]} within {rule.get('within', 60)}"
+            matches = (
+                f"near: {rule['near'][0]} then {rule['near'][1]} within {rule.get('within', 60)}"
+            )
         else:  # a trigger this page does not know yet (newer schema): say so, do not fail
-            matches = "(" + ", ".join(sorted(set(rule) - {"id", "category", "clause", "enabled"})) + ")"
-        rows.append({
-            "index": i, "id": rule["id"], "category": rule["category"], "matches": matches,
-            "enabled": rule.get("enabled", True), "clause": rule["clause"],
-            "action": rule.get("action", cat.get("action", "allow")),
-            "escalation": rule.get("escalation", cat.get("escalation", "none")),
-            "signpost": rule.get("signpost", cat.get("signpost", "none")),
-            "auto_apply": rule.get("auto_apply", cat.get("auto_apply", False)),
-        })
+            matches = (
+                "(" + ", ".join(sorted(set(rule) - {"id", "category", "clause", "enabled"})) + ")"
+            )
+        rows.append(
+            {
+                "index": i,
+                "id": rule["id"],
+                "category": rule["category"],
+                "matches": matches,
+                "enabled": rule.get("enabled", True),
+                "clause": rule["clause"],
+                "action": rule.get("action", cat.get("action", "allow")),
+                "escalation": rule.get("escalation", cat.get("escalation", "none")),
+                "signpost": rule.get("signpost", cat.get("signpost", "none")),
+                "auto_apply": rule.get("auto_apply", cat.get("auto_apply", False)),
+            }
+        )
     return rows
 
 
@@ -109,10 +133,18 @@ def rule_toggle(request, number: int, rule_id: str):
     rule.pop("enabled", None)
     if not enabled:
         rule["enabled"] = False
-    new_doc = {**doc, "rules": [*doc["rules"][:index], rule, *doc["rules"][index + 1:]]}
+    new_doc = {**doc, "rules": [*doc["rules"][:index], rule, *doc["rules"][index + 1 :]]}
     with transaction.atomic():
-        version, diff = services.ruleset_update_draft(version=version, document=new_doc, actor=request.user)
-        audit(request, "changed", version, what=f"rule {rule_id} {'enabled' if enabled else 'disabled'}", diff=diff)
+        version, diff = services.ruleset_update_draft(
+            version=version, document=new_doc, actor=request.user
+        )
+        audit(
+            request,
+            "changed",
+            version,
+            what=f"rule {rule_id} {'enabled' if enabled else 'disabled'}",
+            diff=diff,
+        )
     if not request.htmx:
         return redirect(reverse("policy:version", args=[number]))
     context = version_context(version, "rules", rules=_rule_rows(version.document))
@@ -134,8 +166,13 @@ def _rule_form_view(request, version, index: int | None):
             return redirect(url)
     else:
         form = RuleForm(document=version.document, index=index)
-    context = version_context(version, "rules", form=form, index=index,
-                              rule_id=None if index is None else version.document["rules"][index]["id"])
+    context = version_context(
+        version,
+        "rules",
+        form=form,
+        index=index,
+        rule_id=None if index is None else version.document["rules"][index]["id"],
+    )
     return page_or_partial(request, "policy/rule.html", "rule-form", context)
 
 
@@ -165,7 +202,9 @@ def version_terms(request, number: int):
         if not editable(version):
             return frozen_response(request, version)
         bound = TermListForm(request.POST)
-        if bound.is_valid() and _save(request, version, bound, f"term list {bound.cleaned_data['name']}"):
+        if bound.is_valid() and _save(
+            request, version, bound, f"term list {bound.cleaned_data['name']}"
+        ):
             saved = bound.cleaned_data["name"]
             bound = None
             if not request.htmx:
@@ -176,8 +215,12 @@ def version_terms(request, number: int):
         if bound is not None and bound.data.get("name") == name:
             forms.append((name, bound))
         else:
-            forms.append((name, TermListForm(initial={"name": name, "terms": "\n".join(lists[name])})))
-    new_form = bound if bound is not None and bound.data.get("name") not in lists else TermListForm()
+            forms.append(
+                (name, TermListForm(initial={"name": name, "terms": "\n".join(lists[name])}))
+            )
+    new_form = (
+        bound if bound is not None and bound.data.get("name") not in lists else TermListForm()
+    )
     context = version_context(version, "terms", term_forms=forms, new_form=new_form, saved=saved)
     response = page_or_partial(request, "policy/version.html", "term-lists", context)
     return trigger_client_event(response, "ruleset-changed") if saved else response
@@ -217,9 +260,13 @@ def rule_delete(request, number: int, rule_id: str):
     new_doc = {**doc, "rules": [r for i, r in enumerate(doc["rules"]) if i != index]}
     try:
         with transaction.atomic():
-            version, diff = services.ruleset_update_draft(version=version, document=new_doc, actor=request.user)
+            version, diff = services.ruleset_update_draft(
+                version=version, document=new_doc, actor=request.user
+            )
             audit(request, "changed", version, what=f"rule {rule_id} deleted", diff=diff)
-    except RuleSetError as err:  # e.g. another rule "requires" only this one's category: still valid today
+    except (
+        RuleSetError
+    ) as err:  # e.g. another rule "requires" only this one's category: still valid today
         from django.contrib import messages
 
         messages.error(request, f"Rule {rule_id} was not deleted: {err}")

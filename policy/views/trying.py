@@ -43,11 +43,24 @@ def try_comment(request):
             published_matcher = None
         if candidate is not None and (published is None or candidate.pk != published.pk):
             # A draft changes between requests: compiled per request (~150 ms), never cached.
-            columns.append(_judge(candidate, compile_ruleset(candidate.document), d["text"], d["platform"], received_at))
+            columns.append(
+                _judge(
+                    candidate,
+                    compile_ruleset(candidate.document),
+                    d["text"],
+                    d["platform"],
+                    received_at,
+                )
+            )
         if published_matcher is not None:
-            columns.append(_judge(published, published_matcher, d["text"], d["platform"], received_at))
+            columns.append(
+                _judge(published, published_matcher, d["text"], d["platform"], received_at)
+            )
     context = {
-        "form": form, "columns": columns, "versions": selectors.versions_all(),
-        "candidate": candidate, "default_version": (selectors.latest_draft() or None),
+        "form": form,
+        "columns": columns,
+        "versions": selectors.versions_all(),
+        "candidate": candidate,
+        "default_version": (selectors.latest_draft() or None),
     }
     return page_or_partial(request, "policy/try.html", "try-result", context)

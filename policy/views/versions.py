@@ -44,11 +44,16 @@ def draft_create(request):
     source = version_or_404(form.cleaned_data["based_on"])
     with transaction.atomic():
         draft = services.ruleset_create_draft(
-            document=source.document, actor=request.user, based_on=source,
+            document=source.document,
+            actor=request.user,
+            based_on=source,
             notes=form.cleaned_data["notes"] or f"Draft from v{source.number}",
         )
         audit(request, "draft_created", draft, based_on=source.number, notes=draft.notes)
-    messages.success(request, f"Draft v{draft.number} created from v{source.number}. Edit it, try it, dry-run it, then publish.")
+    messages.success(
+        request,
+        f"Draft v{draft.number} created from v{source.number}. Edit it, try it, dry-run it, then publish.",
+    )
     url = reverse("policy:version", args=[draft.number])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -61,7 +66,9 @@ def ruleset_import(request):
         try:
             with transaction.atomic():
                 draft = services.ruleset_import_yaml(
-                    text=form.cleaned_data["yaml"], actor=request.user, notes=form.cleaned_data["notes"]
+                    text=form.cleaned_data["yaml"],
+                    actor=request.user,
+                    notes=form.cleaned_data["notes"],
                 )
                 audit(request, "imported", draft, notes=draft.notes)
         except RuleSetError as err:
@@ -77,7 +84,10 @@ def ruleset_import(request):
 @role_required(roles.MANAGE_POLICY)
 def version_export(request, number: int):
     version = version_or_404(number)
-    response = HttpResponse(selectors.ruleset_dump_yaml(version.document), content_type="application/yaml; charset=utf-8")
+    response = HttpResponse(
+        selectors.ruleset_dump_yaml(version.document),
+        content_type="application/yaml; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="ruleset-v{version.number}.yaml"'
     return response
 
@@ -94,15 +104,21 @@ def version_publish(request, number: int):
         with transaction.atomic():
             services.ruleset_publish(version=version, actor=request.user)
             audit(
-                request, "rolled_back" if rollback else "published", version,
+                request,
+                "rolled_back" if rollback else "published",
+                version,
                 previous=previous.number if previous else None,
-                diff=selectors.ruleset_document_diff(previous.document, version.document) if previous else "",
+                diff=selectors.ruleset_document_diff(previous.document, version.document)
+                if previous
+                else "",
             )
     except RuleSetError as err:
         messages.error(request, f"v{version.number} cannot be published: {err}")
     else:
         verb = "Rolled back to" if rollback else "Published"
-        messages.success(request, f"{verb} v{version.number}. Workers use it for new comments within seconds.")
+        messages.success(
+            request, f"{verb} v{version.number}. Workers use it for new comments within seconds."
+        )
     # The whole page changes (the draft becomes read-only): a full load, not a fragment.
     url = reverse("policy:version", args=[version.number])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

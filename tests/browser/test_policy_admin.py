@@ -71,17 +71,23 @@ def world(transactional_db, monkeypatch):
     admin.groups.add(Group.objects.get(name=roles.POLICY_ADMIN))
     officer = UserFactory(username="olu.officer")
     officer.groups.add(Group.objects.get(name=roles.OFFICER))
-    ruleset_publish(version=ruleset_create_draft(document=load_default_document(), notes="Bundled default"))
+    ruleset_publish(
+        version=ruleset_create_draft(document=load_default_document(), notes="Bundled default")
+    )
     shambles = CommentFactory(text="You lot are a shambles")
     CommentFactory(text="What a shambles this is")
     praise = CommentFactory(text="Great to see the new clinic open.")
     Decision.objects.create(comment=shambles, kind="hide", decided_by=officer)
     Decision.objects.create(comment=praise, kind="approve", decided_by=officer)
-    monkeypatch.setattr(dryrun, "_enqueue", lambda dryrun_id: dryrun.dryrun_execute(dryrun_id=dryrun_id))
+    monkeypatch.setattr(
+        dryrun, "_enqueue", lambda dryrun_id: dryrun.dryrun_execute(dryrun_id=dryrun_id)
+    )
     return admin
 
 
-def test_admin_changes_tries_dry_runs_publishes_and_rolls_back(world, admin_page, live_server, shot):
+def test_admin_changes_tries_dry_runs_publishes_and_rolls_back(
+    world, admin_page, live_server, shot
+):
     page = admin_page
     page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm on publish / roll back
     page.goto(f"{live_server.url}/accounts/sign-in/")
@@ -114,7 +120,9 @@ def test_admin_changes_tries_dry_runs_publishes_and_rolls_back(world, admin_page
     page.check("input[name=trigger][value=pattern]")
     page.fill("#id_pattern", "you (shambles")
     page.click("#rule-form button[type=submit]")
-    expect(page.locator("#id_pattern-errors")).to_contain_text("pattern: missing ), unterminated subpattern at position 4")
+    expect(page.locator("#id_pattern-errors")).to_contain_text(
+        "pattern: missing ), unterminated subpattern at position 4"
+    )
     shot(page, "04-rule-error")
 
     # Try it: the draft flags the comment, the published version does not.
@@ -124,14 +132,18 @@ def test_admin_changes_tries_dry_runs_publishes_and_rolls_back(world, admin_page
     expect(page.locator("#verdict-v2 .verdict-summary")).to_contain_text("hide")
     expect(page.locator("#verdict-v1 .verdict-summary")).to_contain_text("allow")
     expect(page.locator("#verdict-v2 mark").first).to_have_text("shambles")
-    expect(page.locator("#verdict-v2 .highlighted")).to_contain_text("<b>")  # shown as text, not markup
+    expect(page.locator("#verdict-v2 .highlighted")).to_contain_text(
+        "<b>"
+    )  # shown as text, not markup
     shot(page, "05-try")
 
     # Dry run over the stored history and read the difference.
     page.goto(f"{live_server.url}/policy/v/2/")
     page.click("text=Start dry run")
     expect(page.locator("#dryrun .totals")).to_contain_text("3 comments judged")
-    expect(page.locator("#diff-newly_flagged h2")).to_have_text("Newly flagged (allowed before, removed now): 2")
+    expect(page.locator("#diff-newly_flagged h2")).to_have_text(
+        "Newly flagged (allowed before, removed now): 2"
+    )
     expect(page.locator("#dryrun .agreement")).to_contain_text("v2 would agree on 2 (100%)")
     expect(page.locator("#diff-newly_flagged")).to_contain_text("You lot are a shambles")
     shot(page, "06-dry-run")
@@ -139,7 +151,10 @@ def test_admin_changes_tries_dry_runs_publishes_and_rolls_back(world, admin_page
     # Publish from the dry-run page.
     page.click("text=Publish v2")
     expect(page.locator("#version-head .badge")).to_have_text("Published")
-    assert dict(RuleSetVersion.objects.values_list("number", "status")) == {1: "archived", 2: "published"}
+    assert dict(RuleSetVersion.objects.values_list("number", "status")) == {
+        1: "archived",
+        2: "published",
+    }
     shot(page, "07-published")
 
     # A new comment is judged by v2 (what a worker does on arrival), and the audit trail shows it.
@@ -160,7 +175,10 @@ def test_admin_changes_tries_dry_runs_publishes_and_rolls_back(world, admin_page
     page.goto(f"{live_server.url}/policy/v/1/")
     page.click("text=Roll back to v1")
     expect(page.locator("#version-head .badge")).to_have_text("Published")
-    assert dict(RuleSetVersion.objects.values_list("number", "status")) == {1: "published", 2: "archived"}
+    assert dict(RuleSetVersion.objects.values_list("number", "status")) == {
+        1: "published",
+        2: "archived",
+    }
     later = CommentFactory(text="Still a shambles, you lot")
     assert comment_classify(comment_id=later.pk).ruleset_version.number == 1
     assert Verdict.objects.get(comment=later).action == "allow"

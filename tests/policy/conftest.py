@@ -15,4 +15,6 @@ def published(db):
 
 @pytest.fixture
 def draft(published, policy_admin):
-    return ruleset_create_draft(document=published.document, actor=policy_admin, based_on=published, notes="draft")
+    return ruleset_create_draft(
+        document=published.document, actor=policy_admin, based_on=published, notes="draft"
+    )

@@ -21,10 +21,16 @@ def history(draft, officer):
     RuleSetVersion.objects.filter(pk=draft.pk).update(document=doc)
     now = timezone.now()
     comments = {
-        "shambles": CommentFactory(text="You lot are a shambles", received_at=now - dt.timedelta(days=1)),
-        "old_shambles": CommentFactory(text="What a shambles this is", received_at=now - dt.timedelta(days=40)),
+        "shambles": CommentFactory(
+            text="You lot are a shambles", received_at=now - dt.timedelta(days=1)
+        ),
+        "old_shambles": CommentFactory(
+            text="What a shambles this is", received_at=now - dt.timedelta(days=40)
+        ),
         "idiots": CommentFactory(text="You are all idiots", received_at=now - dt.timedelta(days=2)),
-        "praise": CommentFactory(text="Great to see the new clinic open.", received_at=now - dt.timedelta(days=3)),
+        "praise": CommentFactory(
+            text="Great to see the new clinic open.", received_at=now - dt.timedelta(days=3)
+        ),
     }
     Decision.objects.create(comment=comments["shambles"], kind="hide", decided_by=officer)
     Decision.objects.create(comment=comments["praise"], kind="approve", decided_by=officer)
@@ -36,17 +42,52 @@ def test_dry_run_counts_the_difference_and_agreement(history, draft, published):
     run = dryrun.dryrun_execute(dryrun_id=run.pk)
     t = run.totals
     assert (run.status, run.progress, run.total) == ("done", 4, 4)
-    assert {k: t[k] for k in ("comments", "flagged_before", "flagged_after", "newly_flagged", "no_longer_flagged",
-                              "action_changed", "escalation_changed", "decided", "agree_before", "agree_after")} == {
-        "comments": 4, "flagged_before": 1, "flagged_after": 3, "newly_flagged": 2, "no_longer_flagged": 0,
-        "action_changed": 0, "escalation_changed": 0, "decided": 2, "agree_before": 1, "agree_after": 2,
+    assert {
+        k: t[k]
+        for k in (
+            "comments",
+            "flagged_before",
+            "flagged_after",
+            "newly_flagged",
+            "no_longer_flagged",
+            "action_changed",
+            "escalation_changed",
+            "decided",
+            "agree_before",
+            "agree_after",
+        )
+    } == {
+        "comments": 4,
+        "flagged_before": 1,
+        "flagged_after": 3,
+        "newly_flagged": 2,
+        "no_longer_flagged": 0,
+        "action_changed": 0,
+        "escalation_changed": 0,
+        "decided": 2,
+        "agree_before": 1,
+        "agree_after": 2,
     }
-    assert t["rules"]["abuse-directed-insult"] == {"fired_after": 3, "fired_before": 1, "newly_flagged": 2}
+    assert t["rules"]["abuse-directed-insult"] == {
+        "fired_after": 3,
+        "fired_before": 1,
+        "newly_flagged": 2,
+    }
     examples = run.examples["newly_flagged"]
-    assert sorted(e["text"] for e in examples) == ["What a shambles this is", "You lot are a shambles"]
+    assert sorted(e["text"] for e in examples) == [
+        "What a shambles this is",
+        "You lot are a shambles",
+    ]
     shambles = next(e for e in examples if e["comment_id"] == history["shambles"].pk)
-    assert shambles["before"] == {"action": "allow", "escalation": "none", "signpost": "none", "rules": []}
-    assert shambles["after"]["action"] == "hide" and shambles["after"]["rules"] == ["abuse-directed-insult"]
+    assert shambles["before"] == {
+        "action": "allow",
+        "escalation": "none",
+        "signpost": "none",
+        "rules": [],
+    }
+    assert shambles["after"]["action"] == "hide" and shambles["after"]["rules"] == [
+        "abuse-directed-insult"
+    ]
     assert shambles["officer"] == "removed"
 
 
@@ -75,16 +116,24 @@ def test_missing_dry_run_is_a_no_op():
 
 def test_abandoned_running_dry_run_is_taken_over(history, draft, published):
     stale = timezone.now() - dryrun.STALE_AFTER - dt.timedelta(seconds=1)
-    run = DryRun.objects.create(version=draft, baseline=published, status="running", heartbeat_at=stale)
+    run = DryRun.objects.create(
+        version=draft, baseline=published, status="running", heartbeat_at=stale
+    )
     assert dryrun.dryrun_execute(dryrun_id=run.pk).status == "done"
-    fresh = DryRun.objects.create(version=draft, baseline=published, status="running", heartbeat_at=timezone.now())
+    fresh = DryRun.objects.create(
+        version=draft, baseline=published, status="running", heartbeat_at=timezone.now()
+    )
     assert dryrun.dryrun_execute(dryrun_id=fresh.pk).status == "running"
 
 
 def test_parallel_path_gives_the_same_totals(history, draft, published, monkeypatch):
-    serial = dryrun.dryrun_execute(dryrun_id=DryRun.objects.create(version=draft, baseline=published).pk)
+    serial = dryrun.dryrun_execute(
+        dryrun_id=DryRun.objects.create(version=draft, baseline=published).pk
+    )
     monkeypatch.setattr(dryrun, "PARALLEL_MIN_ROWS", 1)
-    parallel = dryrun.dryrun_execute(dryrun_id=DryRun.objects.create(version=draft, baseline=published).pk)
+    parallel = dryrun.dryrun_execute(
+        dryrun_id=DryRun.objects.create(version=draft, baseline=published).pk
+    )
     assert parallel.totals == serial.totals
     assert parallel.examples["newly_flagged"] and parallel.examples == serial.examples
 
@@ -92,26 +141,41 @@ def test_parallel_path_gives_the_same_totals(history, draft, published, monkeypa
 def test_rule_decision_stats_counts_overturns(db, published, officer):
     def judged(text, action, rules, kind=None):
         c = CommentFactory(text=text)
-        Verdict.objects.create(comment=c, comment_revision=1, ruleset_version=published, action=action,
-                               escalation="none", signpost="none",
-                               rules=[{"id": r, "category": "abuse", "clause": "x", "spans": []} for r in rules])
+        Verdict.objects.create(
+            comment=c,
+            comment_revision=1,
+            ruleset_version=published,
+            action=action,
+            escalation="none",
+            signpost="none",
+            rules=[{"id": r, "category": "abuse", "clause": "x", "spans": []} for r in rules],
+        )
         if kind:
             Decision.objects.create(comment=c, kind=kind, decided_by=officer)
         return c
 
-    judged("a", "hide", ["abuse-directed-insult"], "approve")   # overturned: officer kept it
-    judged("b", "hide", ["abuse-directed-insult"], "hide")      # agreed
-    judged("c", "hide", ["abuse-directed-insult"])              # not decided
-    judged("d", "allow", ["complaint-words"], "delete")         # overturned: officer removed it
-    judged("e", "allow", [], "hide")                            # missed by every rule
+    judged("a", "hide", ["abuse-directed-insult"], "approve")  # overturned: officer kept it
+    judged("b", "hide", ["abuse-directed-insult"], "hide")  # agreed
+    judged("c", "hide", ["abuse-directed-insult"])  # not decided
+    judged("d", "allow", ["complaint-words"], "delete")  # overturned: officer removed it
+    judged("e", "allow", [], "hide")  # missed by every rule
     c = judged("f", "hide", ["abuse-directed-insult"], "hide")
     Decision.objects.create(comment=c, kind="approve", decided_by=officer)  # latest decision wins
     stats = dryrun.rule_decision_stats()
     assert (stats["decided"], stats["missed"]) == (5, 1)
     rows = {r["id"]: r for r in stats["rules"]}
     assert rows["abuse-directed-insult"] == {
-        "id": "abuse-directed-insult", "category": "abuse", "fired": 4, "decided": 3,
-        "overturned_kept": 2, "overturned_removed": 0, "overturned": 2, "overturn_pct": 67,
+        "id": "abuse-directed-insult",
+        "category": "abuse",
+        "fired": 4,
+        "decided": 3,
+        "overturned_kept": 2,
+        "overturned_removed": 0,
+        "overturned": 2,
+        "overturn_pct": 67,
     }
-    assert (rows["complaint-words"]["overturned_removed"], rows["complaint-words"]["overturn_pct"]) == (1, 100)
+    assert (
+        rows["complaint-words"]["overturned_removed"],
+        rows["complaint-words"]["overturn_pct"],
+    ) == (1, 100)
     assert [r["id"] for r in stats["rules"]] == ["complaint-words", "abuse-directed-insult"]

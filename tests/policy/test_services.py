@@ -18,7 +18,10 @@ pytestmark = pytest.mark.django_db
 
 
 def with_term(doc, term="shambles"):
-    new = {**doc, "term_lists": {**doc["term_lists"], "insults": [*doc["term_lists"]["insults"], term]}}
+    new = {
+        **doc,
+        "term_lists": {**doc["term_lists"], "insults": [*doc["term_lists"]["insults"], term]},
+    }
     return new
 
 
@@ -27,7 +30,11 @@ def test_update_draft_saves_and_returns_a_readable_diff(draft):
     draft.refresh_from_db()
     assert draft.document["term_lists"]["insults"][-1] == "shambles"
     assert "\n+  - shambles" in diff
-    assert [line for line in diff.splitlines() if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))] == ["+  - shambles"]
+    assert [
+        line
+        for line in diff.splitlines()
+        if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
+    ] == ["+  - shambles"]
 
 
 def test_update_published_version_is_refused_and_nothing_changes(published):
@@ -41,7 +48,9 @@ def test_update_published_version_is_refused_and_nothing_changes(published):
 def test_database_rejects_document_change_on_frozen_version(published):
     with pytest.raises(DatabaseError, match="frozen"):
         with transaction.atomic():
-            RuleSetVersion.objects.filter(pk=published.pk).update(document={"schema": 1, "rules": []})
+            RuleSetVersion.objects.filter(pk=published.pk).update(
+                document={"schema": 1, "rules": []}
+            )
     published.refresh_from_db()
     assert published.document["rules"]
 
@@ -53,8 +62,13 @@ def test_database_allows_status_change_of_frozen_version(published, draft):
 
 
 def test_invalid_pattern_is_refused_with_its_path(draft):
-    doc = {**draft.document, "rules": [*draft.document["rules"], {
-        "id": "bad", "category": "abuse", "clause": "Section 9", "pattern": "(unclosed"}]}
+    doc = {
+        **draft.document,
+        "rules": [
+            *draft.document["rules"],
+            {"id": "bad", "category": "abuse", "clause": "Section 9", "pattern": "(unclosed"},
+        ],
+    }
     n = len(doc["rules"]) - 1
     with pytest.raises(RuleSetError) as exc:
         ruleset_update_draft(version=draft, document=doc)
@@ -70,7 +84,10 @@ def test_publish_archives_previous_and_rollback_republishes_frozen_version(publi
     assert selectors.get_published_matcher()[0].pk == draft.pk
     assert selectors.get_published_matcher()[1].evaluate("you lot are a shambles").action == "hide"
     ruleset_publish(version=RuleSetVersion.objects.get(pk=published.pk))  # roll back
-    assert dict(RuleSetVersion.objects.values_list("number", "status")) == {1: "published", 2: "archived"}
+    assert dict(RuleSetVersion.objects.values_list("number", "status")) == {
+        1: "published",
+        2: "archived",
+    }
     version, matcher = selectors.get_published_matcher()
     assert version.number == 1
     assert matcher.evaluate("you lot are a shambles").action == "allow"

@@ -199,7 +199,7 @@ class TermMatcher:
     """
 
     __slots__ = ("_exact", "_collapsed", "_prefix_index", "_phrase_index", "_trie",
-                 "_group_tags", "_exact_keys", "_prefix_heads", "_phrase_keys", "_prefix_scan")
+                 "_group_tags", "_exact_keys", "_prefix_heads", "_phrase_keys", "_short_regex")
 
     def __init__(self, tagged: dict[str, list[str]], maskable_tags: set[str]):
         exact: dict[str, set[str]] = {}
@@ -244,22 +244,22 @@ class TermMatcher:
         self._prefix_index = prefix_index
         # phrases indexed by their longest word: a phrase's own regex runs only when that
         # word is among the comment's tokens
-        phrase_index: dict[str, list[tuple[re.Pattern, frozenset]]] = {}
+        phrase_index: dict[str, list[tuple[frozenset, re.Pattern, frozenset]]] = {}
         for phrase, tags in phrases.items():
-            key = max(re.split(r"[ \-]", phrase), key=len)
+            words = [w for w in re.split(r"[ \-]", phrase) if w]
+            key = max(words, key=len)
             regex, _ = _literal_regex({phrase: tags}, prefix=False)
-            phrase_index.setdefault(key, []).append((regex, frozenset(tags)))
+            # the regex runs only when every word of the phrase is among the tokens
+            phrase_index.setdefault(key, []).append((frozenset(words), regex, frozenset(tags)))
         self._phrase_index = phrase_index
         # set & set walks the smaller operand; set & dict would walk the whole dict
         self._exact_keys = frozenset(self._exact)
         self._prefix_heads = frozenset(prefix_index)
-        # A literal alternation of every head (no look-behind, so the regex engine scans for
-        # the first letters in C): most comments contain none and skip the prefix step.
-        self._prefix_scan = (
-            re.compile("|".join(re.escape(h) for h in sorted(prefix_index, key=len, reverse=True)))
-            if prefix_index else None
-        )
         self._phrase_keys = frozenset(phrase_index)
+        self._short_regex = {
+            w: re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])")
+            for w in self._exact if len(w) <= 2
+        }
         self._trie = build_term_regex(trie_terms)
         self._group_tags = {g: frozenset(v) for g, v in group_tags.items()}
 
@@ -289,17 +289,18 @@ class TermMatcher:
                         hit[tok] = tags
         # prefix terms: only tokens whose first three letters start some prefix term
         index = self._prefix_index
-        if self._prefix_scan is not None and self._prefix_scan.search(skel) is not None:
-            heads = {tok[:3] for tok in token_set}
-            heads.update(c[:3] for c in collapsed_of.values())
-        else:
-            heads = set()
-        if heads and not heads.isdisjoint(self._prefix_heads):
+        if index:
+            # every token is checked against the prefix terms by its first three letters
             for tok in token_set:
-                form = tok if tok[:3] in index else collapsed_of.get(tok, "")
-                for word, tags in index.get(form[:3], ()):
-                    if form.startswith(word) or _collapse(form).startswith(word):
-                        hit[tok] = hit[tok] | tags if tok in hit else tags
+                entries = index.get(tok[:3])
+                form = tok
+                if entries is None and tok in collapsed_of:
+                    form = collapsed_of[tok]
+                    entries = index.get(form[:3])
+                if entries is not None:
+                    for word, tags in entries:
+                        if form.startswith(word) or _collapse(form).startswith(word):
+                            hit[tok] = hit[tok] | tags if tok in hit else tags
         out: list[tuple[frozenset, int, int]] = []
         if hit:
             if letters is not None:
@@ -307,24 +308,25 @@ class TermMatcher:
                     # only a token made wholly of leet stand-ins can be a number in disguise
                     if not _HAS_LETTER.search(letters_of(tok)):
                         del hit[tok]
-            if len(hit) <= 2:
-                for tok, tags in hit.items():
-                    out.extend((tags, s, e) for s, e in _occurrences(skel, tok))
-            else:
-                # many hit words: one pass over the tokens is cheaper than a find() per word
-                get = hit.get
-                append = out.append
-                for m in _TOKEN.finditer(skel):
-                    tags = get(m.group())
-                    if tags is not None:
-                        append((tags, m.start(), m.end()))
-                        if len(out) >= MAX_HITS:
+            short = self._short_regex
+            for tok, tags in hit.items():
+                if len(tok) <= 2:
+                    # a one- or two-letter word occurs inside many words: use its own regex
+                    regex = short.get(tok)
+                    if regex is None:
+                        regex = re.compile(r"(?<![a-z0-9])" + re.escape(tok) + r"(?![a-z0-9])")
+                    for n, m in enumerate(regex.finditer(skel)):
+                        if n >= MAX_OCCURRENCES:
                             break
+                        out.append((tags, m.start(), m.end()))
+                else:
+                    _append_occurrences(out, skel, tok, tags)
         keys = token_set & self._phrase_keys
         for key in keys:
-            for regex, tags in self._phrase_index[key]:
-                for m in regex.finditer(skel):
-                    out.append((tags, m.start(), m.end()))
+            for words, regex, tags in self._phrase_index[key]:
+                if words <= token_set:
+                    for m in regex.finditer(skel):
+                        out.append((tags, m.start(), m.end()))
         if self._trie is not None and _HAS_MASK.search(skel) is not None:
             seen = {(s, e) for _, s, e in out}
             for m in self._trie.finditer(skel):
@@ -342,6 +344,23 @@ class TermMatcher:
 MAX_OCCURRENCES = 20
 MAX_HITS = 200  # and at most this many hits in all
 _HAS_LETTER = re.compile("[a-z]")
+
+
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _append_occurrences(out: list, text: str, token: str, tags) -> None:
+    """Append (tags, start, end) for each whole-token occurrence (at most MAX_OCCURRENCES)."""
+    n = len(token)
+    size = len(text)
+    pos = text.find(token)
+    found = 0
+    while pos >= 0 and found < MAX_OCCURRENCES:
+        end = pos + n
+        if (pos == 0 or text[pos - 1] not in _WORD_CHARS) and (end >= size or text[end] not in _WORD_CHARS):
+            out.append((tags, pos, end))
+            found += 1
+        pos = text.find(token, end)
 
 
 def _occurrences(text: str, token: str):

@@ -260,3 +260,25 @@ def test_mutations_refuse_get_wrong_role_and_unknown_ids(client_for, officer, po
 def test_bulk_refuses_get_and_wrong_role(client_for, officer, policy_admin):
     assert client_for(officer).get(reverse("moderation:bulk")).status_code == 405
     assert client_for(policy_admin).post(reverse("moderation:bulk"), {"kind": "hide"}).status_code == 403
+
+
+def test_facet_counts_apply_every_other_filter(officer):
+    from moderation import selectors, sla
+
+    _item(text="fb abuse", platform="facebook", categories=["abuse"])
+    _item(text="fb ads", platform="facebook", categories=["advertising"])
+    _item(text="yt abuse", platform="youtube", categories=["abuse", "profanity"])
+    clock = sla.Clock.current()
+    counts = selectors.queue_counts(
+        filters=selectors.QueueFilters(platform="facebook", category="abuse"), user=officer,
+        now=clock.now, cutoff=clock.cutoff,
+    )
+    # platform counts ignore the platform filter but keep category=abuse; category counts the reverse
+    assert counts["platform"] == {"facebook": 1, "youtube": 1}
+    assert counts["category"] == {"abuse": 1, "advertising": 1}
+    assert (counts["total"], counts["action"], counts["mine"]) == (1, {"hide": 1}, 0)
+    searched = selectors.queue_counts(
+        filters=selectors.QueueFilters(q="ABUSE"), user=officer, now=clock.now, cutoff=clock.cutoff
+    )
+    assert searched["category"] == {"abuse": 2, "profanity": 1}
+    assert searched["total"] == 2

@@ -5,10 +5,10 @@ Schema (every key optional unless marked *required*)::
     schema: 1                         # required; this module validates version 1
     name: "default"                   # free text, shown to admins
     limits:
-      max_scan_chars: 10000           # only this many leading characters are scanned; a longer
-                                      # comment is still judged on its head and marked
-                                      # ``truncated`` so a person reads the rest (keeps every
-                                      # verdict well under 5 ms: YouTube's own limit is 10,000)
+      max_scan_chars: 2000            # only this many leading characters are scanned (100..100000,
+                                      # default 2000); a longer comment is judged on its head and
+                                      # marked ``truncated`` so a person reads the rest. Keeps
+                                      # every verdict within the 5 ms budget (bench/engine.py).
     history:
       block_threshold: 3              # AuthorHistory.recent_violations >= this and the current
                                       # comment is a removal -> action "block" (recommended)
@@ -33,7 +33,7 @@ Schema (every key optional unless marked *required*)::
       deny: ["example-casino.com"]    # domain suffixes always inappropriate
       deny_words: ["porn", ...]       # a domain containing one of these is inappropriate
       shorteners: ["bit.ly", ...]
-      platform: ["youtube.com", ...]  # the platforms' own domains (treated as allowed)
+      platform: ["t.co", ...]         # link wrappers of the platforms (treated as allowed)
     own_contacts:                     # the organisation's published contact details
       phones: ["01522 309317", ...]   # (policy section 10): never personal information
       emails: ["licb.safeguarding1@nhs.net", ...]
@@ -49,10 +49,13 @@ Schema (every key optional unless marked *required*)::
         pattern: "regex"              #   a Python regex over the folded (lower-case) text,
                                       #   tried at word starts; ``{list}`` expands a term
                                       #   list; no backreferences or named groups, or
-        detector: "phone"             #   a built-in detector (policy.engine.detectors), or
+        detector: "phone"             #   a built-in detector (policy.engine.detectors):
+                                      #   nhs_number, phone, email, postcode, street_address,
+                                      #   date_of_birth, patient_condition, link, repeated_post
+        kinds: ["denied"]             #   optionally only some of its kinds (link: allowed,
+                                      #   denied, shortener, defanged, unknown), or
         near: ["groups", "slander"]   #   a term of the first list followed, within ``within``
         within: 60                    #   characters and no line break, by one of the second
-        kinds: ["denied"]             #   optionally only some of its kinds
         context: "regex"              # also required within ``window`` chars of the hit
         unless: "regex"               # suppresses the hit when found within ``window``
         window: 80                    # chars either side for context/unless (default: all)

@@ -146,3 +146,33 @@ def test_disabled_rule_does_not_fire():
         if rule["id"] == "profanity-terms":
             rule["enabled"] = False
     assert compile_ruleset(doc).evaluate("absolute sh1t service").action == "allow"
+
+
+def _doc_with_rule(rule):
+    doc = load_default_document()
+    doc["rules"].append({"id": "extra", "category": "hate", "clause": "Section 9", **rule})
+    return doc
+
+
+def test_near_rule_and_its_validation():
+    doc = _doc_with_rule({"near": ["identity_groups", "group_slander"], "within": 20})
+    m = compile_ruleset(doc)
+    assert "extra" in [h.id for h in m.evaluate("immigrants, frankly, vermin").rules]
+    # too far apart, or on another line: no hit from this rule
+    assert "extra" not in [h.id for h in m.evaluate("immigrants arrived today and later we saw some vermin").rules]
+    assert "extra" not in [h.id for h in m.evaluate("immigrants\nvermin").rules]
+    with pytest.raises(RuleSetError) as err:
+        compile_ruleset(_doc_with_rule({"near": ["identity_groups", "nope"]}))
+    assert err.value.path == f"rules[{len(doc['rules']) - 1}].near[1]"
+
+
+def test_anchor_and_triggers_validation():
+    with pytest.raises(RuleSetError) as err:
+        compile_ruleset(_doc_with_rule({"pattern": "x", "anchor": "triggers"}))
+    assert err.value.path.endswith(".anchor")
+    with pytest.raises(RuleSetError) as err:
+        compile_ruleset(_doc_with_rule({"pattern": "x", "triggers": ["ok", "bad term!"]}))
+    assert err.value.path.endswith(".triggers[1]")
+    m = compile_ruleset(_doc_with_rule({"pattern": "zebra crossing", "triggers": ["zebra"], "anchor": "triggers"}))
+    assert [h.id for h in m.evaluate("the zebra crossing outside").rules] == ["extra"]
+    assert m.evaluate("a crossing for zebras").rules == ()

@@ -56,7 +56,9 @@ class World:
         self.faults: dict[str, list[dict]] = {}
         self.requests: list[tuple[str, str, str]] = []  # (platform, method, path)
         self.random = random.Random(seed)
-        self._ids = itertools.count(1)
+        # Ids start from the clock so two runs against one database never collide (the
+        # console's comments are unique on platform + external id, as on the real platforms).
+        self._ids = itertools.count(int(time.time() * 1000) % 10**11)
         # Time of the newest comment handed out, so ids/times are strictly increasing even
         # when many comments are added within one clock tick.
         self._last_time = 0.0

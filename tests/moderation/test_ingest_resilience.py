@@ -145,7 +145,7 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(clean_queue):
             """the first worker has stored part of the batch"""
             return 0 < Comment.objects.count() < TOTAL and Comment.objects.count() >= PER_DELIVERY
 
-        _wait_for(some_but_not_all, timeout=60, every=0.05)
+        _wait_for(some_but_not_all, timeout=180, every=0.05)
     finally:
         _kill(first)
     stored_at_kill = Comment.objects.count()
@@ -154,7 +154,7 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(clean_queue):
     try:
         # The killed worker's messages are stuck unacknowledged in Redis until the visibility
         # timeout; the sweeper re-rings what is pending, and idempotency absorbs repeats.
-        _wait_for(_everything_done, timeout=120, every=0.5, on_tick=_sweep_now_and_then)
+        _wait_for(_everything_done, timeout=300, every=0.5, on_tick=_sweep_now_and_then)
     finally:
         _kill(second)
     _assert_exactly_once()
@@ -230,10 +230,10 @@ def test_redis_restart_mid_batch_loses_and_duplicates_nothing(celery_via):
             """the worker has stored part of the batch"""
             return PER_DELIVERY <= Comment.objects.count() < TOTAL
 
-        _wait_for(some_but_not_all, timeout=60, every=0.05)
+        _wait_for(some_but_not_all, timeout=180, every=0.05)
         celery_via.restart()  # every message queued in Redis is lost; the worker reconnects
         assert WebhookDelivery.objects.filter(status="pending").exists()  # work was really lost from Redis
-        _wait_for(_everything_done, timeout=120, every=0.5, on_tick=_sweep_now_and_then)
+        _wait_for(_everything_done, timeout=300, every=0.5, on_tick=_sweep_now_and_then)
     finally:
         _kill(worker)
     _assert_exactly_once()

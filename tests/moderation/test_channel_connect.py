@@ -1,0 +1,23 @@
+"""channel_connect stores the token encrypted, never prints it, and reactivates a channel."""
+
+import pytest
+from django.core.management import call_command
+
+from moderation.crypto import decrypt_credentials
+from moderation.models import AuditEvent, Channel
+from tests.factories import ChannelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_connect_encrypts_the_token_and_reactivates(monkeypatch, capsys):
+    ChannelFactory(platform="x", account_id="98765432", state="needs_reauth", state_reason="x: expired", enabled=True)
+    monkeypatch.setenv("CHANNEL_ACCESS_TOKEN", "tok-SECRET-123456")
+    call_command("channel_connect", "x", "98765432", "@NHSLincsICB (X)")
+    channel = Channel.objects.get()
+    assert (channel.state, channel.state_reason, channel.next_poll_at, channel.name) == ("active", "", None, "@NHSLincsICB (X)")
+    assert b"tok-SECRET-123456" not in bytes(channel.credentials_encrypted)
+    assert decrypt_credentials(channel.credentials_encrypted) == {"access_token": "tok-SECRET-123456"}
+    out = capsys.readouterr()
+    assert "tok-SECRET-123456" not in out.out + out.err
+    assert "tok-SECRET-123456" not in str(AuditEvent.objects.get(verb="channel.connected").data)

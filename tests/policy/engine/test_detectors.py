@@ -292,6 +292,9 @@ def test_patient_safety_and_reputation_escalate(matcher):
         "Muslims are nothing but terrorists",
         "Death to all immigrants",
         "Send all the refugees back",
+        "Women are disgusting",
+        "Muslims don't deserve to live",
+        "Never trust a single one of those immigrants",
     ],
 )
 def test_hate_is_caught(matcher, text):
@@ -314,6 +317,9 @@ def test_hate_is_caught(matcher, text):
         "Elderly patients left on dirty trolleys, it's the worst hospital",
         "Muslims who are sick of waiting should complain too",
         "Not all immigrants are criminals, most work in the NHS",
+        "No disabled people deserve to be treated badly",
+        "If you say gay people are scum you're a bigot",
+        "It's wrong to call Muslims animals",
     ],
 )
 def test_not_hate(matcher, text):

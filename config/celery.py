@@ -28,6 +28,12 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("moderation.tasks.escalation_sweep_task"),
         name="page unacknowledged escalations",
     )
+    # Policy dry runs (issue 6) whose doorbell was lost, or whose worker died, are rung again.
+    sender.add_periodic_task(
+        float(settings.SWEEPER_INTERVAL_SECONDS),
+        sender.signature("moderation.tasks.dryrun_sweep_task"),
+        name="sweep lost dry runs",
+    )
     # Platform polling (issue 4): claim the channels due a poll (Channel.next_poll_at) and
     # ring one poll task each. Cheap when nothing is due: one indexed query.
     sender.add_periodic_task(

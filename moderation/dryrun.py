@@ -110,6 +110,25 @@ def dryrun_execute(*, dryrun_id: int) -> DryRun | None:
     return run
 
 
+def dryrun_sweep(*, grace: dt.timedelta, batch: int, now: dt.datetime | None = None) -> int:
+    """Ring the doorbell again for runs whose message was lost: pending for longer than
+    ``grace``, or running with no heartbeat for STALE_AFTER (the worker died). The claim in
+    dryrun_execute makes a duplicate message harmless. Bounded by ``batch``."""
+    now = now or timezone.now()
+    lost = (
+        DryRun.objects.filter(
+            Q(status=DryRun.Status.PENDING, created_at__lt=now - grace)
+            | Q(status=DryRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    ids = list(lost)
+    for dryrun_id in ids:
+        _enqueue(dryrun_id)
+    return len(ids)
+
+
 # -- the computation -------------------------------------------------------------------------
 def officer_outcomes(comment_filter: Q | None = None) -> dict[int, str]:
     """comment id -> "removed" | "kept": each comment's latest person's decision that says

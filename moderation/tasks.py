@@ -96,3 +96,13 @@ def comments_classify_batch_task(*, comment_ids: list[int]) -> dict[str, int]:
     from moderation.ingest import comments_classify_batch
 
     return comments_classify_batch(comment_ids=comment_ids)
+
+
+@shared_task(name="moderation.tasks.dryrun_sweep_task")
+def dryrun_sweep_task() -> int:
+    """Beat: re-ring dry runs whose message was lost or whose worker died (idempotent)."""
+    from moderation.dryrun import dryrun_sweep
+
+    return dryrun_sweep(
+        grace=dt.timedelta(seconds=settings.SWEEPER_GRACE_SECONDS), batch=settings.SWEEPER_BATCH_SIZE
+    )

@@ -179,3 +179,24 @@ def test_rule_decision_stats_counts_overturns(db, published, officer):
         rows["complaint-words"]["overturn_pct"],
     ) == (1, 100)
     assert [r["id"] for r in stats["rules"]] == ["complaint-words", "abuse-directed-insult"]
+
+
+def test_sweep_rings_again_only_for_lost_runs(draft, published, broker):
+    now = timezone.now()
+    lost = DryRun.objects.create(version=draft, baseline=published)
+    DryRun.objects.filter(pk=lost.pk).update(created_at=now - dt.timedelta(minutes=5))
+    fresh = DryRun.objects.create(version=draft, baseline=published)
+    died = DryRun.objects.create(
+        version=draft,
+        baseline=published,
+        status="running",
+        heartbeat_at=now - dryrun.STALE_AFTER - dt.timedelta(seconds=1),
+    )
+    DryRun.objects.create(version=draft, baseline=published, status="running", heartbeat_at=now)
+    DryRun.objects.create(version=draft, baseline=published, status="done", finished_at=now)
+    assert dryrun.dryrun_sweep(grace=dt.timedelta(seconds=60), batch=10, now=now) == 2
+    assert broker.messages() == [
+        ("moderation.tasks.dryrun_execute_task", {"dryrun_id": lost.pk}),
+        ("moderation.tasks.dryrun_execute_task", {"dryrun_id": died.pk}),
+    ]
+    assert fresh.pk not in [m[1]["dryrun_id"] for m in broker.messages()]

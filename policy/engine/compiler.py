@@ -39,7 +39,6 @@ DEFAULT_MAX_SCAN_CHARS = 2_000
 # At most this many anchored match attempts per rule and comment.
 MAX_ANCHORS = 40
 _NEVER_AUTO_DELETE = frozenset({"safeguarding", "crisis"})
-_HAS_LETTER = re.compile("[a-z]")
 # One cheap search before any built-in detector: digits, an @, a dot before letters or a
 # defanged link. A comment with none of these has no number, address, e-mail or link.
 # (Digits that only belong to an HTML entity such as &#8220; do not count.)

@@ -48,7 +48,6 @@ class Context:
         return self._digits
 
 
-_DROP_DIGITS = {c: None for c in range(ord("0"), ord("9") + 1)}
 
 
 @dataclass(frozen=True, slots=True)

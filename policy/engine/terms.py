@@ -199,7 +199,7 @@ class TermMatcher:
     """
 
     __slots__ = ("_exact", "_collapsed", "_prefix_index", "_phrase_index", "_trie",
-                 "_group_tags", "_exact_keys", "_prefix_heads", "_phrase_keys", "_short_regex")
+                 "_group_tags", "_exact_keys", "_phrase_keys", "_short_regex")
 
     def __init__(self, tagged: dict[str, list[str]], maskable_tags: set[str]):
         exact: dict[str, set[str]] = {}
@@ -254,7 +254,6 @@ class TermMatcher:
         self._phrase_index = phrase_index
         # set & set walks the smaller operand; set & dict would walk the whole dict
         self._exact_keys = frozenset(self._exact)
-        self._prefix_heads = frozenset(prefix_index)
         self._phrase_keys = frozenset(phrase_index)
         self._short_regex = {
             w: re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])")
@@ -360,21 +359,6 @@ def _append_occurrences(out: list, text: str, token: str, tags) -> None:
         if (pos == 0 or text[pos - 1] not in _WORD_CHARS) and (end >= size or text[end] not in _WORD_CHARS):
             out.append((tags, pos, end))
             found += 1
-        pos = text.find(token, end)
-
-
-def _occurrences(text: str, token: str):
-    """Spans where ``token`` occurs as a whole token (not inside a longer word)."""
-    n = len(token)
-    pos = text.find(token)
-    found = 0
-    while pos >= 0 and found < MAX_OCCURRENCES:
-        end = pos + n
-        before = text[pos - 1] if pos else " "
-        after = text[end] if end < len(text) else " "
-        if not (before.isalnum() and before.isascii()) and not (after.isalnum() and after.isascii()):
-            found += 1
-            yield pos, end
         pos = text.find(token, end)
 
 

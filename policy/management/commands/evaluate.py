@@ -16,9 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--ruleset", default=None, help="'default' for the bundled rule set")
         parser.add_argument("--data", default=None, help="directory with *.jsonl and public/*.jsonl")
         parser.add_argument("--set", action="append", dest="sets", help="only this set (repeatable)")
-        parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+        parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object instead")
 
-    def handle(self, *args, ruleset, data, sets, json: bool, **options):
+    def handle(self, *args, ruleset, data, sets, as_json: bool, **options):
         directory = Path(data) if data else default_eval_dir(Path(__file__).resolve().parents[3])
         files = eval_sets(directory)
         if not files:
@@ -30,10 +30,8 @@ class Command(BaseCommand):
                 continue
             s = score(load_rows(path), matcher)
             results[name] = s.as_dict()
-            if not json:
+            if not as_json:
                 self.stdout.write(format_report(name, s))
                 self.stdout.write("")
-        if json:
-            import json as _json
-
-            self.stdout.write(_json.dumps(results, indent=2))
+        if as_json:
+            self.stdout.write(json.dumps(results, indent=2))

@@ -101,6 +101,8 @@ class Matcher:
             tz=wh.get("tz", "Europe/London"),
             subdivision=wh.get("subdivision", "ENG"),
         )
+        this_year = datetime.now(timezone.utc).year
+        self.calendar.warm(range(this_year - 1, this_year + 3))
         self._first_look_minutes = int(wh.get("first_look_minutes", 60))
         self._templates = MappingProxyType(dict(doc.get("reply_templates") or {}))
 

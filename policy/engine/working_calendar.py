@@ -61,6 +61,12 @@ class WorkingCalendar:
         self.subdivision = subdivision
         self.country = country
 
+    def warm(self, years) -> None:
+        """Build the bank-holiday tables for ``years`` now (the first build of a year takes
+        tens of milliseconds, which must not land inside a verdict's time budget)."""
+        for year in years:
+            _bank_holidays(self.country, self.subdivision, int(year))
+
     def __repr__(self) -> str:
         return (
             f"WorkingCalendar(start={self.start:%H:%M}, end={self.end:%H:%M}, "

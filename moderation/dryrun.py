@@ -35,6 +35,8 @@ PROGRESS_MIN_ROWS = 1_000
 # Longer than the gap between two progress writes on the slowest run we measured.
 STALE_AFTER = dt.timedelta(minutes=5)
 EXAMPLES_PER_KIND = 8
+# A few per rule, so the per-rule table can show what each rule now catches or lets go.
+EXAMPLES_PER_RULE = 3
 EXAMPLE_TEXT_CHARS = 280
 
 # Officers' decisions that say what the right outcome was (DESIGN.md vocabulary).
@@ -259,6 +261,7 @@ def _evaluate(run: DryRun) -> tuple[dict, dict, int]:
     counts: Counter = Counter()
     per_rule: dict[str, Counter] = defaultdict(Counter)
     examples: dict[str, list] = {k: [] for k in DIFF_KINDS}
+    by_rule: dict[str, list] = {}
     done = 0
     rows = (
         comments.order_by()
@@ -300,6 +303,16 @@ def _evaluate(run: DryRun) -> tuple[dict, dict, int]:
                 blamed = (after_ids - before_ids) or after_ids
             for rid in blamed:
                 per_rule[rid][kind] += 1
+                shown = by_rule.setdefault(rid, [])
+                if len(shown) < EXAMPLES_PER_RULE:
+                    shown.append(
+                        {
+                            "comment_id": comment_id,
+                            "kind": kind,
+                            "text": text[:EXAMPLE_TEXT_CHARS],
+                            "officer": officer,
+                        }
+                    )
             if len(examples[kind]) < EXAMPLES_PER_KIND:
                 examples[kind].append(
                     {
@@ -326,6 +339,7 @@ def _evaluate(run: DryRun) -> tuple[dict, dict, int]:
         **{k: counts[k] for k in DIFF_KINDS},
         "rules": {rid: dict(c) for rid, c in sorted(per_rule.items())},
     }
+    examples["by_rule"] = by_rule
     return totals, examples, done
 
 

@@ -63,9 +63,16 @@ def dryrun_detail(request, pk: int):
     except DryRun.DoesNotExist:
         raise Http404(f"No dry run {pk}") from None
     t = run.totals or {}
+    by_rule = (run.examples or {}).get("by_rule", {})
     rule_rows = sorted(
         (
-            {"id": rid, **c}
+            {
+                "id": rid,
+                **c,
+                "examples": [
+                    {**ex, "label": ex["kind"].replace("_", " ")} for ex in by_rule.get(rid, [])
+                ],
+            }
             for rid, c in (t.get("rules") or {}).items()
             if any(c.get(k) for k in DIFF_TITLES)
         ),

@@ -146,6 +146,8 @@ def test_admin_changes_tries_dry_runs_publishes_and_rolls_back(
     )
     expect(page.locator("#dryrun .agreement")).to_contain_text("v2 would agree on 2 (100%)")
     expect(page.locator("#diff-newly_flagged")).to_contain_text("You lot are a shambles")
+    page.click("text=Examples for abuse-directed-insult")
+    expect(page.locator("tr.rule-examples li").first).to_be_visible()
     shot(page, "06-dry-run")
 
     # Publish from the dry-run page.

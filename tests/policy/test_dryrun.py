@@ -89,6 +89,12 @@ def test_dry_run_counts_the_difference_and_agreement(history, draft, published):
         "abuse-directed-insult"
     ]
     assert shambles["officer"] == "removed"
+    assert sorted(
+        (e["kind"], e["text"]) for e in run.examples["by_rule"]["abuse-directed-insult"]
+    ) == [
+        ("newly_flagged", "What a shambles this is"),
+        ("newly_flagged", "You lot are a shambles"),
+    ]
 
 
 def test_dry_run_last_n_days_only(history, draft, published):

@@ -23,7 +23,8 @@ class Finding:
 
 _ANY_DIGIT = re.compile(r"[0-9]")
 # Phone and NHS numbers are written with at least one group of three digits.
-_DIGIT_GROUP = re.compile(r"[0-9][0-9][0-9]")
+# (starting a run, and not inside an HTML entity such as &#8220;)
+_DIGIT_GROUP = re.compile(r"[0-9](?<![&#0-9][0-9])[0-9][0-9]")
 
 
 class Context:
@@ -95,7 +96,7 @@ def detect_nhs_number(ctx: Context) -> list[Finding]:
 # -- phone numbers ----------------------------------------------------------------------
 # A candidate is a run of digits with the usual separators; phonenumbers parses only these,
 # and only the first few, so a comment full of digits stays cheap.
-_PHONE_CANDIDATE = re.compile(r"(?<![0-9])\+?[0-9][0-9 ()\-.]{5,18}(?<=[0-9])(?![0-9])")
+_PHONE_CANDIDATE = re.compile(r"[+0-9](?<![0-9][+0-9])(?<!&#[0-9])(?:(?<=\+)[0-9])?[0-9 ()\-.]{5,18}(?<=[0-9])(?![0-9])")
 _MAX_PHONE_CANDIDATES = 5
 
 

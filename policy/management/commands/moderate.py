@@ -14,12 +14,16 @@ def load_matcher(ruleset: str | None):
     if ruleset == "default":
         doc = load_default_document()
     else:
+        from django.db import DatabaseError
+
         from policy.selectors import get_published_document  # lazy: needs the database
 
         try:
             doc = get_published_document()
         except LookupError as exc:
             raise CommandError(f"no published rule set ({exc}); use --ruleset default") from exc
+        except DatabaseError as exc:
+            raise CommandError(f"cannot read the published rule set: {exc}; use --ruleset default") from exc
     try:
         return compile_ruleset(doc)
     except RuleSetError as exc:

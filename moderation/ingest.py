@@ -190,65 +190,96 @@ def _enqueue_delivery(delivery_id: int) -> None:
     webhookdelivery_process_task.delay(delivery_id=delivery_id)
 
 
+# A doorbell for one delivery also drains up to this many others still pending (the row is
+# the queue): with one-comment deliveries at 100/s the per-task overhead, not the comments,
+# was the bottleneck (bench/ingest.py), and a later doorbell for a drained row is a no-op.
+DRAIN_BATCH = 100
+
+
 def webhookdelivery_process(*, delivery_id: int) -> WebhookDelivery | None:
     """Upsert the delivery's comments and record its deletions, then mark it processed, all
-    in one transaction holding the delivery's row lock: a concurrent duplicate task skips it,
-    and a worker killed half-way leaves it pending with nothing half-written. Then judge the
-    new comments (after that commit)."""
+    in one transaction holding the delivery's row lock (with other pending deliveries it
+    drains, each under a savepoint): a concurrent task skips locked rows, and a worker killed
+    half-way leaves them pending with nothing half-written. A delivery that cannot be
+    processed is marked failed with the reason instead of blocking the rest. The new comments
+    are judged right after the commit."""
+    new_ids: list[int] = []
     with transaction.atomic():
-        delivery = (
+        first = (
             WebhookDelivery.objects.select_for_update(skip_locked=True)
             .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
             .first()
         )
-        if delivery is None:
+        if first is None:
             return None
-        try:
-            payload = json.loads(bytes(delivery.body))
-            events = parse_webhook("x" if delivery.platform == "x" else "meta", payload)
-        except (ValueError, TypeError, AttributeError) as exc:
-            delivery.status, delivery.error = WebhookDelivery.Status.FAILED, f"unreadable delivery: {type(exc).__name__}"
-            delivery.processed_at = timezone.now()
-            delivery.save(update_fields=["status", "error", "processed_at"])
-            return delivery
+        others = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(status=WebhookDelivery.Status.PENDING)
+            .exclude(pk=delivery_id)
+            .order_by("received_at")[: DRAIN_BATCH - 1]
+        )
         channels: dict[tuple[str, str], Channel | None] = {}
-        unknown = 0
-        # Events in delivery order; consecutive upserts for one channel are stored as a batch
-        # so a delete that follows an add still finds the comment.
-        pending: list = []
-        pending_channel = None
-        new_ids: list[int] = []
-        for event in [*events, None]:
-            channel = None
-            if event is not None:
-                key = (event.platform, event.account_id)
-                if key not in channels:
-                    channels[key] = Channel.objects.filter(platform=event.platform, account_id=event.account_id).first()
-                channel = channels[key]
-            if pending and (event is None or event.kind != "upsert" or channel != pending_channel):
-                new_ids += comments_upsert_batch(channel=pending_channel, incomings=pending,
-                                                 received_at=delivery.received_at, ring=False)
-                pending = []
-            if event is None:
-                break
-            if channel is None:
-                unknown += 1  # an account we do not (or no longer) moderate
-                continue
-            if event.kind == "delete":
-                comment_mark_deleted_upstream(platform=event.platform, external_id=event.external_id)
-            else:
-                pending.append(event.comment)
-                pending_channel = channel
-        delivery.status = WebhookDelivery.Status.PROCESSED
-        delivery.processed_at = timezone.now()
-        delivery.error = f"{unknown} event(s) for accounts that are not connected channels" if unknown else ""
-        delivery.save(update_fields=["status", "error", "processed_at"])
+        for delivery in [first, *others]:
+            try:
+                with transaction.atomic():
+                    new_ids += _delivery_apply(delivery, channels)
+            except Exception as exc:  # noqa: BLE001 - one poisoned delivery must not block the rest
+                log.exception("webhook delivery %s could not be processed", delivery.pk)
+                delivery.status = WebhookDelivery.Status.FAILED
+                delivery.error = f"processing failed: {type(exc).__name__}"
+                delivery.processed_at = timezone.now()
+                delivery.save(update_fields=["status", "error", "processed_at"])
     if new_ids:
         # Judged here, right after the commit, rather than behind another doorbell: one task
         # hop less is most of the delivery-to-verdict time at 100 deliveries/s (bench/ingest.py).
         # A worker dying here leaves comments without a verdict, which the sweeper re-rings.
         comments_classify_batch(comment_ids=new_ids)
-    return delivery
+    first.refresh_from_db()
+    return first
+
+
+def _delivery_apply(delivery: WebhookDelivery, channels: dict) -> list[int]:
+    """One delivery's events, in order; returns the new comments to judge."""
+    try:
+        payload = json.loads(bytes(delivery.body))
+        events = parse_webhook("x" if delivery.platform == "x" else "meta", payload)
+    except (ValueError, TypeError, AttributeError) as exc:
+        delivery.status, delivery.error = WebhookDelivery.Status.FAILED, f"unreadable delivery: {type(exc).__name__}"
+        delivery.processed_at = timezone.now()
+        delivery.save(update_fields=["status", "error", "processed_at"])
+        return []
+    unknown = 0
+    # Consecutive upserts for one channel are stored as a batch; a delete that follows an add
+    # still finds the comment because batches are flushed before it.
+    pending: list = []
+    pending_channel = None
+    new_ids: list[int] = []
+    for event in [*events, None]:
+        channel = None
+        if event is not None:
+            key = (event.platform, event.account_id)
+            if key not in channels:
+                channels[key] = Channel.objects.filter(platform=event.platform, account_id=event.account_id).first()
+            channel = channels[key]
+        if pending and (event is None or event.kind != "upsert" or channel != pending_channel):
+            new_ids += comments_upsert_batch(channel=pending_channel, incomings=pending,
+                                             received_at=delivery.received_at, ring=False)
+            pending = []
+        if event is None:
+            break
+        if channel is None:
+            unknown += 1  # an account we do not (or no longer) moderate
+            continue
+        if event.kind == "delete":
+            comment_mark_deleted_upstream(platform=event.platform, external_id=event.external_id)
+        else:
+            pending.append(event.comment)
+            pending_channel = channel
+    delivery.status = WebhookDelivery.Status.PROCESSED
+    delivery.processed_at = timezone.now()
+    delivery.error = f"{unknown} event(s) for accounts that are not connected channels" if unknown else ""
+    delivery.save(update_fields=["status", "error", "processed_at"])
+    return new_ids
 
 
 def deliveries_pending(*, cutoff: dt.datetime, batch: int) -> list[int]:

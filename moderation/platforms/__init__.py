@@ -1,10 +1,10 @@
-"""One module per platform behind one small interface (see base.py when present).
+"""One module per platform behind one small interface (base.py): facebook.py, instagram.py
+(both on meta.py's Graph API plumbing), youtube.py, x.py. ``client_for(channel)`` builds the
+client with decrypted credentials; ``parse_webhook`` normalises a verified delivery.
 
 `capabilities.py` says what each platform can and cannot do; the console offers only what
 the platform supports and shows the reason when it cannot.
 """
-
-
 
 
 def client_class(platform: str):

@@ -14,7 +14,10 @@ from moderation import services, tasks
 from moderation.actions import MAX_ATTEMPTS, ActionNotSupported, platform_action_apply, platform_action_request
 from moderation.models import AuditEvent, Author, Channel, PlatformAction, WebhookDelivery
 from tests.factories import AuthorFactory, CommentFactory
-from tests.moderation.platforms.fixtures import ACCOUNTS, TOKENS, make_channel, sim  # noqa: F401
+from tests.moderation.platforms import fixtures
+from tests.moderation.platforms.fixtures import ACCOUNTS, TOKENS, make_channel
+
+sim = fixtures.sim  # the simulator fixture, used by name below
 
 pytestmark = pytest.mark.django_db
 

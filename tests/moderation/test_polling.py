@@ -13,7 +13,10 @@ from django.utils import timezone
 from moderation import tasks
 from moderation.ingest import POLL_LEASE, channel_poll, channels_poll_due
 from moderation.models import AuditEvent, Channel, Comment
-from tests.moderation.platforms.fixtures import ACCOUNTS, TOKENS, make_channel, sim  # noqa: F401
+from tests.moderation.platforms import fixtures
+from tests.moderation.platforms.fixtures import ACCOUNTS, TOKENS, make_channel
+
+sim = fixtures.sim  # the simulator fixture, used by name below
 
 pytestmark = pytest.mark.django_db
 

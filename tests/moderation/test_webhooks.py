@@ -339,3 +339,29 @@ def test_events_for_accounts_we_do_not_moderate_are_skipped_and_noted(web):
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.error) == ("processed", "1 event(s) for accounts that are not connected channels")
     assert Comment.objects.count() == 0
+
+
+def test_one_doorbell_drains_every_pending_delivery_and_later_doorbells_do_nothing(web):
+    channel = ChannelFactory(platform="facebook", account_id=PAGE)
+    for n in range(3):
+        post_meta(web, fb_body(fb_change(f"1_{500 + n}", f"comment {n}")))
+    first, *rest = WebhookDelivery.objects.order_by("pk")
+    tasks.webhookdelivery_process_task(delivery_id=first.pk)
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"processed"}
+    assert Verdict.objects.filter(comment__channel=channel, is_current=True).count() == 3
+    for delivery in rest:
+        assert tasks.webhookdelivery_process_task(delivery_id=delivery.pk) is None
+    assert Comment.objects.count() == 3
+
+
+def test_a_delivery_that_cannot_be_processed_fails_alone(web):
+    ChannelFactory(platform="facebook", account_id=PAGE)
+    post_meta(web, fb_body(fb_change("1_600", "fine")))
+    # Stored before validation existed, say: an "entry" that is not a list of objects.
+    bad = WebhookDelivery.objects.create(platform="facebook", body_sha256="f" * 64,
+                                         body=b'{"object": "page", "entry": [1]}')
+    tasks.webhookdelivery_process_task(delivery_id=bad.pk)
+    bad.refresh_from_db()
+    assert (bad.status, bad.error) == ("failed", "unreadable delivery: AttributeError")
+    assert WebhookDelivery.objects.exclude(pk=bad.pk).get().status == "processed"
+    assert Comment.objects.get().text == "fine"

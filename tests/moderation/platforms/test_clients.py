@@ -8,7 +8,10 @@ import time
 import pytest
 
 from moderation.platforms.base import AuthExpired, NotSupported, RateLimited, TransientError
-from tests.moderation.platforms.fixtures import ACCOUNTS, TOKENS, client, sim  # noqa: F401
+from tests.moderation.platforms import fixtures
+from tests.moderation.platforms.fixtures import ACCOUNTS, TOKENS, client
+
+sim = fixtures.sim  # the simulator fixture, used by name below
 
 PLATFORMS = ["facebook", "instagram", "youtube", "x"]
 

@@ -106,10 +106,14 @@ def main() -> None:
     ours = len(corpus) / elapsed
     print(f"eval texts: {len(base)} distinct, repeated x{reps} = {len(corpus)} comments")
     print(f"rule set compile: {compile_ms:.1f} ms")
-    print(f"policy engine: {ours:,.0f} comments/s wall clock ({elapsed:.2f} s single process); "
-          f"{len(corpus) / cpu:,.0f} comments/s of CPU time")
+    print(
+        f"policy engine: {ours:,.0f} comments/s wall clock ({elapsed:.2f} s single process); "
+        f"{len(corpus) / cpu:,.0f} comments/s of CPU time"
+    )
     if os.getloadavg()[0] > (os.cpu_count() or 1) * 0.5:
-        print(f"  (note: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs while measuring)")
+        print(
+            f"  (note: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs while measuring)"
+        )
 
     results = {"engine_cps": round(ours)}
     texts_only = [t for t, _ in corpus]
@@ -119,8 +123,10 @@ def main() -> None:
 
             profanity.load_censor_words()
             bp, n = rate(profanity.contains_profanity, texts_only)
-            print(f"better-profanity 0.7.0: {bp:,.0f} comments/s (timed on {n} comments); "
-                  f"engine is {ours / bp:,.1f}x")
+            print(
+                f"better-profanity 0.7.0: {bp:,.0f} comments/s (timed on {n} comments); "
+                f"engine is {ours / bp:,.1f}x"
+            )
             results["better_profanity_cps"] = round(bp)
         except ImportError:
             print("better-profanity not installed")
@@ -134,8 +140,10 @@ def main() -> None:
             predict(batch)
             batched = len(batch) / (time.perf_counter() - start)
             best = max(one, batched)
-            print(f"alt-profanity-check 1.9.1: {one:,.0f} comments/s one at a time, "
-                  f"{batched:,.0f} comments/s batched; engine is {ours / one:,.1f}x / {ours / batched:,.1f}x")
+            print(
+                f"alt-profanity-check 1.9.1: {one:,.0f} comments/s one at a time, "
+                f"{batched:,.0f} comments/s batched; engine is {ours / one:,.1f}x / {ours / batched:,.1f}x"
+            )
             results["alt_profanity_check_cps"] = round(best)
         except ImportError as exc:
             print(f"alt-profanity-check not available: {exc}")
@@ -152,7 +160,9 @@ def main() -> None:
             v = evaluate(text, platform="youtube", author=author)
             runs.append(time.perf_counter() - t)
         best_of, worst_of = min(runs), max(runs)
-        print(f"  {name:<24} {best_of * 1000:7.2f} / {worst_of * 1000:7.2f} ms  action={v.action} truncated={v.truncated}")
+        print(
+            f"  {name:<24} {best_of * 1000:7.2f} / {worst_of * 1000:7.2f} ms  action={v.action} truncated={v.truncated}"
+        )
         if best_of > worst[0]:
             worst = (best_of, name)
         worst_wall = max(worst_wall, worst_of)
@@ -166,8 +176,10 @@ def main() -> None:
             evaluate(text, platform=platform)
             best = min(best, time.perf_counter() - t)
         slow = max(slow, best)
-    print(f"max single-verdict latency: adversarial {worst[0] * 1000:.2f} ms ({worst[1]}); "
-          f"eval texts {slow * 1000:.2f} ms; worst wall-clock run seen {worst_wall * 1000:.2f} ms")
+    print(
+        f"max single-verdict latency: adversarial {worst[0] * 1000:.2f} ms ({worst[1]}); "
+        f"eval texts {slow * 1000:.2f} ms; worst wall-clock run seen {worst_wall * 1000:.2f} ms"
+    )
     results["max_latency_ms"] = round(max(worst[0], slow) * 1000, 3)
     if os.environ.get("BENCH_JSON"):
         print(json.dumps(results))

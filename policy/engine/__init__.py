@@ -1,8 +1,8 @@
 """The policy rule engine: pure Python, no ORM and no Django on the hot path.
 
-    doc = load_default_document()          # the bundled default rule set (a plain dict)
-    matcher = compile_ruleset(doc)         # immutable; RuleSetError(path, message) if invalid
-    verdict = matcher.evaluate(text, platform="facebook", received_at=..., author=...)
+doc = load_default_document()          # the bundled default rule set (a plain dict)
+matcher = compile_ruleset(doc)         # immutable; RuleSetError(path, message) if invalid
+verdict = matcher.evaluate(text, platform="facebook", received_at=..., author=...)
 """
 
 from .compiler import Matcher, compile_ruleset

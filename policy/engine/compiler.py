@@ -42,7 +42,9 @@ _NEVER_AUTO_DELETE = frozenset({"safeguarding", "crisis"})
 # One cheap search before any built-in detector: digits, an @, a dot before letters or a
 # defanged link. A comment with none of these has no number, address, e-mail or link.
 # (Digits that only belong to an HTML entity such as &#8220; do not count.)
-_DETECTOR_HINT = re.compile(r"[0-9](?<![&#0-9][0-9])|@|\.[a-z]|hxxp| dot |\[\.\]|\(\.\)|\(dot\)|\[dot\]")
+_DETECTOR_HINT = re.compile(
+    r"[0-9](?<![&#0-9][0-9])|@|\.[a-z]|hxxp| dot |\[\.\]|\(\.\)|\(dot\)|\[dot\]"
+)
 _ESCALATION_RANK = {"none": 0, "urgent": 1, "safeguarding": 2}
 
 
@@ -78,10 +80,22 @@ class Matcher:
     """A compiled rule set. Immutable and safe to share between threads."""
 
     __slots__ = (
-        "name", "calendar", "max_scan_chars", "block_threshold", "repeat_threshold",
-        "_rules", "_terms", "_always", "_gated", "_by_tag", "_always_detectors", "_rules_for_tags",
-        "_requires_rules", "_detector_lists",
-        "_templates", "_first_look_minutes",
+        "name",
+        "calendar",
+        "max_scan_chars",
+        "block_threshold",
+        "repeat_threshold",
+        "_rules",
+        "_terms",
+        "_always",
+        "_gated",
+        "_by_tag",
+        "_always_detectors",
+        "_rules_for_tags",
+        "_requires_rules",
+        "_detector_lists",
+        "_templates",
+        "_first_look_minutes",
     )
 
     def __init__(self, doc: dict):
@@ -138,7 +152,9 @@ class Matcher:
             regex = None
             if trigger == "pattern":
                 regex = re.compile(
-                    r"(?<![a-z0-9])(?:" + check_regex(raw["pattern"], f"{path}.pattern", lists) + ")"
+                    r"(?<![a-z0-9])(?:"
+                    + check_regex(raw["pattern"], f"{path}.pattern", lists)
+                    + ")"
                 )
             list_tags = set()
             near = None
@@ -203,12 +219,21 @@ class Matcher:
         self._terms = TermMatcher(tagged_terms, {t for t in tagged_terms if t.startswith("L:")})
         # Rules with no gate are tried on every comment; gated ones only when a tag is seen.
         self._always = tuple(
-            r for r in rules if not r.gates and r.trigger != "terms" and not r.requires
+            r
+            for r in rules
+            if not r.gates
+            and r.trigger != "terms"
+            and not r.requires
             and not (r.trigger == "detector" and r.detector != "repeated_post")
         )
         always_detectors: dict[str, list[_Rule]] = {}
         for r in rules:
-            if r.trigger == "detector" and r.detector != "repeated_post" and not r.gates and not r.requires:
+            if (
+                r.trigger == "detector"
+                and r.detector != "repeated_post"
+                and not r.gates
+                and not r.requires
+            ):
                 always_detectors.setdefault(r.detector, []).append(r)
         self._always_detectors = tuple((name, tuple(rs)) for name, rs in always_detectors.items())
         self._gated = tuple(r for r in rules if r.gates or r.trigger == "terms")
@@ -271,7 +296,9 @@ class Matcher:
         # 2. candidate rules: ungated ones, and gated ones whose tag was seen. Rules that
         #    require another category are only tried once something else has fired.
         state = _State(norm, scanned if folded.offsets is None else "", self._detector_lists)
-        candidates = [r for r in self._always if r.detector != "repeated_post" or author is not None]
+        candidates = [
+            r for r in self._always if r.detector != "repeated_post" or author is not None
+        ]
         if self._always_detectors and _DETECTOR_HINT.search(norm) is not None:
             for name, rules in self._always_detectors:
                 # each always-on detector runs once, behind its own prefilter

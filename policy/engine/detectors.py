@@ -49,8 +49,6 @@ class Context:
         return self._digits
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class DetectorLists:
     """Compiled lists detectors need (from the document)."""
@@ -72,7 +70,7 @@ def nhs_number_valid(digits: str) -> bool:
     """Modulus 11 check of a 10-digit NHS number."""
     if len(digits) != 10 or not digits.isdigit():
         return False
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
     check = 11 - total % 11
     if check == 11:
         check = 0
@@ -96,7 +94,9 @@ def detect_nhs_number(ctx: Context) -> list[Finding]:
 # -- phone numbers ----------------------------------------------------------------------
 # A candidate is a run of digits with the usual separators; phonenumbers parses only these,
 # and only the first few, so a comment full of digits stays cheap.
-_PHONE_CANDIDATE = re.compile(r"[+0-9](?<![0-9][+0-9])(?<!&#[0-9])(?:(?<=\+)[0-9])?[0-9 ()\-.]{5,18}(?<=[0-9])(?![0-9])")
+_PHONE_CANDIDATE = re.compile(
+    r"[+0-9](?<![0-9][+0-9])(?<!&#[0-9])(?:(?<=\+)[0-9])?[0-9 ()\-.]{5,18}(?<=[0-9])(?![0-9])"
+)
 _MAX_PHONE_CANDIDATES = 5
 
 
@@ -109,7 +109,9 @@ def own_number_key(raw: str) -> str:
 
 
 def detect_phone(ctx: Context) -> list[Finding]:
-    if _DIGIT_GROUP.search(ctx.norm) is None or ctx.digit_count < 7:  # nothing can be a phone number; skip the parser
+    if (
+        _DIGIT_GROUP.search(ctx.norm) is None or ctx.digit_count < 7
+    ):  # nothing can be a phone number; skip the parser
         return []
     out = []
     for n, m in enumerate(_PHONE_CANDIDATE.finditer(ctx.norm)):
@@ -151,7 +153,9 @@ def detect_email(ctx: Context) -> list[Finding]:
 
 
 # -- postcodes, addresses, dates of birth --------------------------------------------------
-_POSTCODE = re.compile(r"(?<![a-z0-9])[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][abd-hjlnp-uw-z]{2}(?![a-z0-9])")
+_POSTCODE = re.compile(
+    r"(?<![a-z0-9])[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][abd-hjlnp-uw-z]{2}(?![a-z0-9])"
+)
 _STREET = re.compile(
     r"(?<![a-z0-9])[0-9]{1,4}[a-z]? (?:[a-z']{2,20} ){1,2}"
     r"(?:road|rd|street|avenue|ave|lane|close|drive|way|crescent|court|place|gardens|"
@@ -191,7 +195,9 @@ _CONDITION = re.compile(
     r"\b(?:admitted|diagnosed|in hospital|on ward|in a&e|in icu|passed away|died|"
     r"stroke|cancer|dementia|heart attack|overdose|sectioned|miscarriage|hiv|covid)\b"
 )
-_FULL_NAME = re.compile(r"(?<![\w@])(?:[A-Z][a-z]{1,20}+) (?:[A-Z][a-z]{1,20}+)(?:-[A-Z][a-z]+)?(?![\w])")
+_FULL_NAME = re.compile(
+    r"(?<![\w@])(?:[A-Z][a-z]{1,20}+) (?:[A-Z][a-z]{1,20}+)(?:-[A-Z][a-z]+)?(?![\w])"
+)
 _NAME_CONTEXT = re.compile(
     r"\b(?:my|our|her|his|their)? ?(?:neighbour|friend|mum|mother|dad|father|nan|gran|"
     r"grandad|son|daughter|wife|husband|sister|brother|aunt|uncle|patient|colleague)\b"
@@ -252,9 +258,13 @@ def detect_link(ctx: Context) -> list[Finding]:
         domain = _domain_of(m.group(1))
         if domain.count(".") == 0:
             continue
-        if _domain_matches(domain, lists.allow_domains) or _domain_matches(domain, lists.platform_domains):
+        if _domain_matches(domain, lists.allow_domains) or _domain_matches(
+            domain, lists.platform_domains
+        ):
             kind = "allowed"
-        elif _domain_matches(domain, lists.deny_domains) or any(w in domain for w in lists.deny_domain_words):
+        elif _domain_matches(domain, lists.deny_domains) or any(
+            w in domain for w in lists.deny_domain_words
+        ):
             kind = "denied"
         elif _domain_matches(domain, lists.shorteners):
             kind = "shortener"

@@ -58,9 +58,14 @@ class PRF:
 
     def as_dict(self) -> dict:
         return {
-            "tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn,
-            "precision": round(self.precision, 4), "recall": round(self.recall, 4),
-            "f1": round(self.f1, 4), "balanced_accuracy": round(self.balanced_accuracy, 4),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "tn": self.tn,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "balanced_accuracy": round(self.balanced_accuracy, 4),
         }
 
 
@@ -134,16 +139,23 @@ def score(rows, matcher) -> Score:
             result.flag.add(bool(expect["flag"]), flagged)
             if expect["flag"] is False and flagged:
                 result.false_removals.append(
-                    {"id": row.get("id"), "text": row["text"], "action": v.action,
-                     "rules": [h.id for h in v.rules]}
+                    {
+                        "id": row.get("id"),
+                        "text": row["text"],
+                        "action": v.action,
+                        "rules": [h.id for h in v.rules],
+                    }
                 )
             if expect["flag"] and not flagged:
-                result.missed.append({"id": row.get("id"), "text": row["text"],
-                                      "categories": list(v.categories)})
+                result.missed.append(
+                    {"id": row.get("id"), "text": row["text"], "categories": list(v.categories)}
+                )
         expected_cats = expect.get("categories")
         if expected_cats is not None:
             for cat in set(expected_cats) | set(v.categories):
-                result.categories.setdefault(cat, PRF()).add(cat in expected_cats, cat in v.categories)
+                result.categories.setdefault(cat, PRF()).add(
+                    cat in expected_cats, cat in v.categories
+                )
         route_ok = True
         if expect.get("escalation") is not None:
             result.escalation_total += 1
@@ -157,8 +169,13 @@ def score(rows, matcher) -> Score:
             route_ok &= ok
         if not route_ok:
             result.wrong_routes.append(
-                {"id": row.get("id"), "text": row["text"], "escalation": v.escalation,
-                 "signpost": v.signpost, "expected": [expect.get("escalation"), expect.get("signpost")]}
+                {
+                    "id": row.get("id"),
+                    "text": row["text"],
+                    "escalation": v.escalation,
+                    "signpost": v.signpost,
+                    "expected": [expect.get("escalation"), expect.get("signpost")],
+                }
             )
     return result
 
@@ -194,9 +211,13 @@ def format_report(name: str, s: Score, *, verbose: bool = True) -> str:
         f"  (tp={f.tp} fp={f.fp} fn={f.fn} tn={f.tn})",
     ]
     if s.escalation_total:
-        lines.append(f"escalation accuracy {s.escalation_accuracy:.3f} ({s.escalation_correct}/{s.escalation_total})")
+        lines.append(
+            f"escalation accuracy {s.escalation_accuracy:.3f} ({s.escalation_correct}/{s.escalation_total})"
+        )
     if s.signpost_total:
-        lines.append(f"signpost accuracy   {s.signpost_accuracy:.3f} ({s.signpost_correct}/{s.signpost_total})")
+        lines.append(
+            f"signpost accuracy   {s.signpost_accuracy:.3f} ({s.signpost_correct}/{s.signpost_total})"
+        )
     for cat, prf in sorted(s.categories.items()):
         lines.append(
             f"  {cat:<18} P={prf.precision:.3f} R={prf.recall:.3f} F1={prf.f1:.3f}"

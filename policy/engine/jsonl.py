@@ -38,7 +38,11 @@ def moderate_lines(lines: Iterable[str], matcher) -> Iterator[dict]:
             author = author_from(row.get("author"))
             v = matcher.evaluate(text, platform=platform, received_at=received_at, author=author)
         except ValueError as exc:
-            yield {"line": n, "id": row.get("id") if isinstance(row, dict) else None, "error": str(exc)}
+            yield {
+                "line": n,
+                "id": row.get("id") if isinstance(row, dict) else None,
+                "error": str(exc),
+            }
             continue
         yield {
             "id": row["id"],
@@ -46,7 +50,10 @@ def moderate_lines(lines: Iterable[str], matcher) -> Iterator[dict]:
             "escalation": v.escalation,
             "signpost": v.signpost,
             "categories": list(v.categories),
-            "rules": [{"id": h.id, "clause": h.clause, "spans": [list(s) for s in h.spans]} for h in v.rules],
+            "rules": [
+                {"id": h.id, "clause": h.clause, "spans": [list(s) for s in h.spans]}
+                for h in v.rules
+            ],
             "auto_apply": v.auto_apply,
             "truncated": v.truncated,
         }

@@ -88,9 +88,28 @@ _LIST_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _RULE_KEYS = {
-    "id", "category", "clause", "enabled", "terms", "pattern", "detector", "near", "within", "kinds", "context",
-    "unless", "window", "requires", "platforms", "action", "escalation", "signpost",
-    "auto_apply", "note", "triggers", "anchor",
+    "id",
+    "category",
+    "clause",
+    "enabled",
+    "terms",
+    "pattern",
+    "detector",
+    "near",
+    "within",
+    "kinds",
+    "context",
+    "unless",
+    "window",
+    "requires",
+    "platforms",
+    "action",
+    "escalation",
+    "signpost",
+    "auto_apply",
+    "note",
+    "triggers",
+    "anchor",
 }
 PLATFORMS = ("facebook", "instagram", "youtube", "twitter", "x")
 
@@ -132,6 +151,7 @@ def check_regex(pattern: Any, path: str, lists: dict[str, list[str]] | None = No
     if re.search(r"\\[1-9]|\(\?P=|\(\?P<", pattern):
         _fail(path, "backreferences and named groups are not allowed")
     if lists is not None:
+
         def expand(m: re.Match) -> str:
             name = m.group(1)
             if name not in lists:
@@ -172,7 +192,11 @@ def validate(doc: Any) -> dict:
         _fail("working_hours.end", "must be after start")
     if "weekdays" in wh:
         wd = wh["weekdays"]
-        if not isinstance(wd, list) or not wd or any(not isinstance(d, int) or not 0 <= d <= 6 for d in wd):
+        if (
+            not isinstance(wd, list)
+            or not wd
+            or any(not isinstance(d, int) or not 0 <= d <= 6 for d in wd)
+        ):
             _fail("working_hours.weekdays", "expected a non-empty list of 0..6 (Monday=0)")
     for i, d in enumerate(wh.get("closures") or []):
         if isinstance(d, date):
@@ -271,7 +295,9 @@ def validate(doc: Any) -> dict:
         if "pattern" in rule:
             check_regex(rule["pattern"], f"{path}.pattern", all_lists)
         if "detector" in rule:
-            _choice(rule["detector"], tuple(DETECTOR_KINDS) + ("repeated_post",), f"{path}.detector")
+            _choice(
+                rule["detector"], tuple(DETECTOR_KINDS) + ("repeated_post",), f"{path}.detector"
+            )
             kinds = DETECTOR_KINDS.get(rule["detector"], ("repeated_post",))
             for j, k in enumerate(_str_list(rule.get("kinds"), f"{path}.kinds")):
                 _choice(k, kinds, f"{path}.kinds[{j}]")

@@ -45,8 +45,17 @@ MASKS = "*#%?!"
 # "1" stands for both i and l: it becomes "i", and an "l" slot also accepts "i". "!" is
 # treated as a mask (sh!t) rather than an "i", because it far more often ends a word; "@"
 # stays itself so that @handles survive.
-_SKELETON_MAP = {"4": "a", "3": "e", "1": "i", "0": "o", "5": "s", "$": "s",
-                 "7": "t", "8": "b", "9": "g"}
+_SKELETON_MAP = {
+    "4": "a",
+    "3": "e",
+    "1": "i",
+    "0": "o",
+    "5": "s",
+    "$": "s",
+    "7": "t",
+    "8": "b",
+    "9": "g",
+}
 SKELETON_TABLE = str.maketrans(_SKELETON_MAP)
 _LEET_LETTERS = "".join(sorted(set(_SKELETON_MAP.values()))) + "'*#%?!"
 _SLOT_EXTRA = {"l": "i"}
@@ -139,7 +148,9 @@ def build_term_regex(terms: dict[TermSpec, str], maskable=None) -> re.Pattern | 
     def gen(node: _Node, first: bool) -> str:
         alts = []
         for slot, child in sorted(node.children.items()):
-            alts.append(_slot_regex(slot, first or not child.maskable, skeleton=True) + gen(child, False))
+            alts.append(
+                _slot_regex(slot, first or not child.maskable, skeleton=True) + gen(child, False)
+            )
         for prefix, group in node.leaves:
             if prefix:
                 alts.append(f"[a-z]*+(?P<{group}>)")
@@ -163,7 +174,10 @@ def term_alternation(specs: list[TermSpec]) -> str:
         node.leaves.append((spec.prefix, ""))
 
     def gen(node: _Node, first: bool) -> str:
-        alts = [_slot_regex(slot, first) + gen(child, False) for slot, child in sorted(node.children.items())]
+        alts = [
+            _slot_regex(slot, first) + gen(child, False)
+            for slot, child in sorted(node.children.items())
+        ]
         kinds = {prefix for prefix, _ in node.leaves}
         if True in kinds:
             alts.append(r"[a-z]*+")
@@ -198,8 +212,17 @@ class TermMatcher:
     ``find(skeleton)`` returns ``[(tags, start, end), ...]`` in text order.
     """
 
-    __slots__ = ("_exact", "_collapsed", "_prefix_index", "_phrase_index", "_trie",
-                 "_group_tags", "_exact_keys", "_phrase_keys", "_short_regex")
+    __slots__ = (
+        "_exact",
+        "_collapsed",
+        "_prefix_index",
+        "_phrase_index",
+        "_trie",
+        "_group_tags",
+        "_exact_keys",
+        "_phrase_keys",
+        "_short_regex",
+    )
 
     def __init__(self, tagged: dict[str, list[str]], maskable_tags: set[str]):
         exact: dict[str, set[str]] = {}
@@ -257,7 +280,8 @@ class TermMatcher:
         self._phrase_keys = frozenset(phrase_index)
         self._short_regex = {
             w: re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])")
-            for w in self._exact if len(w) <= 2
+            for w in self._exact
+            if len(w) <= 2
         }
         self._trie = build_term_regex(trie_terms)
         self._group_tags = {g: frozenset(v) for g, v in group_tags.items()}
@@ -329,8 +353,10 @@ class TermMatcher:
         if self._trie is not None and _HAS_MASK.search(skel) is not None:
             seen = {(s, e) for _, s, e in out}
             for m in self._trie.finditer(skel):
-                if m.span() not in seen and _HAS_MASK.search(m.group()) and (
-                    norm is None or _HAS_LETTER.search(norm, m.start(), m.end())
+                if (
+                    m.span() not in seen
+                    and _HAS_MASK.search(m.group())
+                    and (norm is None or _HAS_LETTER.search(norm, m.start(), m.end()))
                 ):
                     out.append((self._group_tags[m.lastgroup], m.start(), m.end()))
         if len(out) > 1:
@@ -356,7 +382,9 @@ def _append_occurrences(out: list, text: str, token: str, tags) -> None:
     found = 0
     while pos >= 0 and found < MAX_OCCURRENCES:
         end = pos + n
-        if (pos == 0 or text[pos - 1] not in _WORD_CHARS) and (end >= size or text[end] not in _WORD_CHARS):
+        if (pos == 0 or text[pos - 1] not in _WORD_CHARS) and (
+            end >= size or text[end] not in _WORD_CHARS
+        ):
             out.append((tags, pos, end))
             found += 1
         pos = text.find(token, end)

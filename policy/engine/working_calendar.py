@@ -51,7 +51,9 @@ class WorkingCalendar:
         weekdays = tuple(sorted(set(int(d) for d in weekdays)))
         if not weekdays or any(d < 0 or d > 6 for d in weekdays):
             raise ValueError("weekdays must be a non-empty subset of 0..6 (Monday=0)")
-        closures = frozenset(d if isinstance(d, date) else date.fromisoformat(str(d)) for d in closures)
+        closures = frozenset(
+            d if isinstance(d, date) else date.fromisoformat(str(d)) for d in closures
+        )
         # Assigned once here; the class exposes no mutators.
         self.start = start_t
         self.end = end_t

@@ -14,9 +14,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--ruleset", default=None, help="'default' for the bundled rule set")
-        parser.add_argument("--data", default=None, help="directory with *.jsonl and public/*.jsonl")
-        parser.add_argument("--set", action="append", dest="sets", help="only this set (repeatable)")
-        parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object instead")
+        parser.add_argument(
+            "--data", default=None, help="directory with *.jsonl and public/*.jsonl"
+        )
+        parser.add_argument(
+            "--set", action="append", dest="sets", help="only this set (repeatable)"
+        )
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help="print one JSON object instead"
+        )
 
     def handle(self, *args, ruleset, data, sets, as_json: bool, **options):
         directory = Path(data) if data else default_eval_dir(Path(__file__).resolve().parents[3])

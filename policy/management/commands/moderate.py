@@ -23,7 +23,9 @@ def load_matcher(ruleset: str | None):
         except LookupError as exc:
             raise CommandError(f"no published rule set ({exc}); use --ruleset default") from exc
         except DatabaseError as exc:
-            raise CommandError(f"cannot read the published rule set: {exc}; use --ruleset default") from exc
+            raise CommandError(
+                f"cannot read the published rule set: {exc}; use --ruleset default"
+            ) from exc
     try:
         return compile_ruleset(doc)
     except RuleSetError as exc:

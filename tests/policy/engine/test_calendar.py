@@ -17,7 +17,9 @@ def london(*args):
 
 @pytest.fixture
 def cal():
-    return WorkingCalendar(start="09:00", end="17:00", weekdays=(0, 1, 2, 3, 4), tz="Europe/London", subdivision="ENG")
+    return WorkingCalendar(
+        start="09:00", end="17:00", weekdays=(0, 1, 2, 3, 4), tz="Europe/London", subdivision="ENG"
+    )
 
 
 def test_working_time_boundaries(cal):
@@ -42,7 +44,9 @@ def test_friday_evening_rolls_to_monday(cal):
 
 
 def test_friday_afternoon_first_look_spills_into_monday(cal):
-    assert cal.add_working_minutes(london(2026, 3, 6, 16, 30), 60) == london(2026, 3, 9, 9, 30).astimezone(UTC)
+    assert cal.add_working_minutes(london(2026, 3, 6, 16, 30), 60) == london(
+        2026, 3, 9, 9, 30
+    ).astimezone(UTC)
     # in working time: reply due at the end of the next working day
     assert cal.reply_due(london(2026, 3, 6, 16, 30)) == london(2026, 3, 9, 17, 0).astimezone(UTC)
 
@@ -61,7 +65,9 @@ def test_christmas_boxing_day_new_year(cal):
     assert not cal.is_working_time(london(2026, 12, 25, 10, 0))
     assert not cal.is_working_time(london(2026, 12, 28, 10, 0))
     assert cal.is_working_time(london(2026, 12, 29, 10, 0))
-    assert cal.next_working_start(london(2026, 12, 24, 17, 5)) == london(2026, 12, 29, 9, 0).astimezone(UTC)
+    assert cal.next_working_start(london(2026, 12, 24, 17, 5)) == london(
+        2026, 12, 29, 9, 0
+    ).astimezone(UTC)
     assert cal.reply_due(london(2026, 12, 31, 10, 0)) == london(2027, 1, 4, 17, 0).astimezone(UTC)
     assert not cal.is_working_time(london(2027, 1, 1, 10, 0))
 
@@ -70,7 +76,9 @@ def test_closure_days_are_not_working(cal):
     closed = WorkingCalendar(closures=(date(2026, 12, 29), "2026-12-30"))
     assert cal.is_working_time(london(2026, 12, 29, 10, 0))
     assert not closed.is_working_time(london(2026, 12, 29, 10, 0))
-    assert closed.next_working_start(london(2026, 12, 24, 18, 0)) == london(2026, 12, 31, 9, 0).astimezone(UTC)
+    assert closed.next_working_start(london(2026, 12, 24, 18, 0)) == london(
+        2026, 12, 31, 9, 0
+    ).astimezone(UTC)
 
 
 def test_spring_clock_change(cal):

@@ -170,7 +170,9 @@ def test_organisation_contacts_are_not_personal_info(matcher, text):
 
 
 def test_named_patient_with_condition(matcher):
-    assert "personal_info" in cats(matcher, "My neighbour John Fraser was admitted with a stroke, how is he?")
+    assert "personal_info" in cats(
+        matcher, "My neighbour John Fraser was admitted with a stroke, how is he?"
+    )
     assert "personal_info" not in cats(matcher, "My neighbour was admitted with a stroke last year")
 
 
@@ -248,7 +250,11 @@ def test_staff_names_from_the_rule_set(matcher):
         ("Why has my mum's scan been cancelled again?", "individual_care", "individual_care"),
         ("We have instructed a solicitor about my father's care", "legal", "legal"),
         ("I'm a reporter at the Gazette, could your press office comment?", "media", "media"),
-        ("Radio Lincs news here, can someone give us a statement on the closure?", "media", "media"),
+        (
+            "Radio Lincs news here, can someone give us a statement on the closure?",
+            "media",
+            "media",
+        ),
         ("Do I need to fast before a blood test?", "clinical_question", "clinical"),
     ],
 )
@@ -267,13 +273,25 @@ def test_crisis_goes_to_duty_manager_out_of_hours(matcher):
 
 
 def test_safeguarding(matcher):
-    v = matcher.evaluate("a man keeps messaging my 12 year old asking for photos", received_at=WEEKDAY)
+    v = matcher.evaluate(
+        "a man keeps messaging my 12 year old asking for photos", received_at=WEEKDAY
+    )
     assert v.escalation == "safeguarding"
 
 
 def test_patient_safety_and_reputation_escalate(matcher):
-    assert matcher.evaluate("Only one nurse for 30 patients on the ward tonight", received_at=NIGHT).escalation == "duty_manager"
-    assert matcher.evaluate("Video of a patient being dragged is going viral", received_at=WEEKDAY).escalation == "urgent"
+    assert (
+        matcher.evaluate(
+            "Only one nurse for 30 patients on the ward tonight", received_at=NIGHT
+        ).escalation
+        == "duty_manager"
+    )
+    assert (
+        matcher.evaluate(
+            "Video of a patient being dragged is going viral", received_at=WEEKDAY
+        ).escalation
+        == "urgent"
+    )
 
 
 # -- hate, negation and counter-speech -----------------------------------------------------

@@ -29,7 +29,13 @@ def test_default_document_is_json_native_and_fresh():
 def test_clean_comment_is_allowed(matcher):
     v = matcher.evaluate("Great to see the new clinic open!", platform="facebook")
     assert isinstance(v, Verdict)
-    assert (v.action, v.escalation, v.signpost, v.categories, v.rules) == ("allow", "none", "none", (), ())
+    assert (v.action, v.escalation, v.signpost, v.categories, v.rules) == (
+        "allow",
+        "none",
+        "none",
+        (),
+        (),
+    )
     assert v.auto_apply is False and v.reply_template is None
 
 
@@ -38,7 +44,7 @@ def test_spans_point_into_the_original_text(matcher):
     v = matcher.evaluate(text, platform="youtube")
     assert v.action == "hide"
     hit = next(h for h in v.rules if h.category == "profanity")
-    (start, end, matched), = hit.spans
+    ((start, end, matched),) = hit.spans
     assert text[start:end] == matched == "ｃ\u200b*ｎｔｓ"
     assert hit.clause.startswith("Section 9")
 
@@ -73,19 +79,26 @@ def test_repeat_offender_gets_block_recommendation(matcher):
     v = matcher.evaluate(bad, author=AuthorHistory(recent_violations=3))
     assert v.action == "block" and v.auto_apply is False
     # history alone never removes a clean comment
-    assert matcher.evaluate("thanks for the info", author=AuthorHistory(recent_violations=9)).action == "allow"
+    assert (
+        matcher.evaluate("thanks for the info", author=AuthorHistory(recent_violations=9)).action
+        == "allow"
+    )
 
 
 def test_repeated_identical_posts_are_spam(matcher):
     text = "Great video everyone"
     assert matcher.evaluate(text, author=AuthorHistory(recent_texts=(text,))).action == "allow"
-    v = matcher.evaluate(text, author=AuthorHistory(recent_texts=(text, "GREAT  video everyone", "other")))
+    v = matcher.evaluate(
+        text, author=AuthorHistory(recent_texts=(text, "GREAT  video everyone", "other"))
+    )
     assert v.action == "hide" and "advertising" in v.categories
 
 
 def test_auto_apply_follows_rule_flag(matcher):
     assert matcher.evaluate("absolute sh1t service").auto_apply is True
-    assert matcher.evaluate("I know where she lives", received_at=TUESDAY_MORNING).auto_apply is False
+    assert (
+        matcher.evaluate("I know where she lives", received_at=TUESDAY_MORNING).auto_apply is False
+    )
 
 
 def test_safeguarding_and_crisis_never_auto_deleted():
@@ -159,7 +172,9 @@ def test_near_rule_and_its_validation():
     m = compile_ruleset(doc)
     assert "extra" in [h.id for h in m.evaluate("immigrants, frankly, vermin").rules]
     # too far apart, or on another line: no hit from this rule
-    assert "extra" not in [h.id for h in m.evaluate("immigrants arrived today and later we saw some vermin").rules]
+    assert "extra" not in [
+        h.id for h in m.evaluate("immigrants arrived today and later we saw some vermin").rules
+    ]
     assert "extra" not in [h.id for h in m.evaluate("immigrants\nvermin").rules]
     with pytest.raises(RuleSetError) as err:
         compile_ruleset(_doc_with_rule({"near": ["identity_groups", "nope"]}))
@@ -173,6 +188,8 @@ def test_anchor_and_triggers_validation():
     with pytest.raises(RuleSetError) as err:
         compile_ruleset(_doc_with_rule({"pattern": "x", "triggers": ["ok", "bad term!"]}))
     assert err.value.path.endswith(".triggers[1]")
-    m = compile_ruleset(_doc_with_rule({"pattern": "zebra crossing", "triggers": ["zebra"], "anchor": "triggers"}))
+    m = compile_ruleset(
+        _doc_with_rule({"pattern": "zebra crossing", "triggers": ["zebra"], "anchor": "triggers"})
+    )
     assert [h.id for h in m.evaluate("the zebra crossing outside").rules] == ["extra"]
     assert m.evaluate("a crossing for zebras").rules == ()

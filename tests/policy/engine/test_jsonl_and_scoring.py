@@ -14,7 +14,9 @@ def test_moderate_lines_outputs_one_line_per_input(matcher):
         json.dumps({"id": 2}),
         json.dumps(["a list"]),
         json.dumps({"id": 3, "text": "hi", "received_at": "2026-03-03T10:00:00"}),
-        json.dumps({"id": 4, "text": "I know where she lives", "received_at": "2026-03-03T22:40:00Z"}),
+        json.dumps(
+            {"id": 4, "text": "I know where she lives", "received_at": "2026-03-03T22:40:00Z"}
+        ),
         json.dumps({"id": 5, "text": "hi", "author": {"recent_texts": [1, 2]}}),
     ]
     out = list(moderate_lines(lines, matcher))
@@ -33,12 +35,28 @@ def test_moderate_lines_outputs_one_line_per_input(matcher):
 
 def test_score_counts_flags_routes_and_false_removals(matcher):
     rows = [
-        {"id": "a", "text": "absolute sh1t service", "expect": {"flag": True, "categories": ["profanity"]}},
-        {"id": "b", "text": "Lovely staff, thank you", "expect": {"flag": False, "categories": [], "escalation": "none", "signpost": "none"}},
+        {
+            "id": "a",
+            "text": "absolute sh1t service",
+            "expect": {"flag": True, "categories": ["profanity"]},
+        },
+        {
+            "id": "b",
+            "text": "Lovely staff, thank you",
+            "expect": {"flag": False, "categories": [], "escalation": "none", "signpost": "none"},
+        },
         {"id": "c", "text": "f*ck off", "expect": {"flag": False, "categories": []}},
         {"id": "d", "text": "Hello there", "expect": {"flag": True, "categories": ["advertising"]}},
-        {"id": "e", "text": "whatever", "expect": {"flag": None, "categories": None, "escalation": None}},
-        {"id": "f", "text": "I want to make a formal complaint", "expect": {"flag": False, "signpost": "complaints", "escalation": "urgent"}},
+        {
+            "id": "e",
+            "text": "whatever",
+            "expect": {"flag": None, "categories": None, "escalation": None},
+        },
+        {
+            "id": "f",
+            "text": "I want to make a formal complaint",
+            "expect": {"flag": False, "signpost": "complaints", "escalation": "urgent"},
+        },
     ]
     s = score(rows, matcher)
     assert (s.flag.tp, s.flag.fp, s.flag.fn, s.flag.tn) == (1, 1, 1, 2)

@@ -75,6 +75,6 @@ class BulkDecisionForm(forms.Form):
         items = self.cleaned_data["items"]
         if not items:
             raise forms.ValidationError("Select at least one item.")
-        if len(items) > 200:  # one page is 50 rows; 200 bounds a crafted request
+        if len(items) > 200:  # a page is 25 rows; 200 bounds a crafted request
             raise forms.ValidationError("Select at most 200 items at once.")
         return items

@@ -74,16 +74,18 @@ def test_queue_keyset_pagination_has_no_gaps_or_repeats(client_for, officer, mon
     monkeypatch.setattr(selectors, "QUEUE_PAGE_SIZE", 2)
     items = [_item(text=f"item number {n}", due_in=dt.timedelta(minutes=90 + n)) for n in range(5)]
     c = client_for(officer)
-    seen, params = [], {}
+    seen, params, pages_seen = [], {}, []
     for _ in range(5):
         response = c.get(reverse("moderation:queue"), params)
         page = [i for i in items if f'id="item-{i.comment_id}"' in response.content.decode()]
         seen += page
+        pages_seen.append(len(page))
         nxt = response.context["page"].next_cursor
         if not nxt:
             break
         params = {"after": nxt}
     assert [i.pk for i in seen] == [i.pk for i in items]
+    assert len(pages_seen) == 3  # 2 + 2 + 1: the cursor really paged
 
 
 def test_decided_items_leave_the_queue(client_for, officer):

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from . import detectors as det
 from .errors import RuleSetError
 from .normalize import normalize
-from .schema import check_regex, validate
+from .schema import check_regex, validate, word_start_pattern
 from .terms import SKELETON_TABLE, TermMatcher, handle_term
 from .verdict import (
     ACTION_RANK,
@@ -152,9 +152,9 @@ class Matcher:
             regex = None
             if trigger == "pattern":
                 regex = re.compile(
-                    r"(?<![a-z0-9])(?:"
-                    + check_regex(raw["pattern"], f"{path}.pattern", lists)
-                    + ")"
+                    word_start_pattern(
+                        check_regex(raw["pattern"], f"{path}.pattern", lists, word_start=True)
+                    )
                 )
             list_tags = set()
             near = None

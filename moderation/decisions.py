@@ -85,7 +85,7 @@ def _check_supported(item: QueueItem, *, required: tuple[str, ...]) -> None:
             raise ActionNotSupported(cap.note)
 
 
-def _is_evidence(item: QueueItem) -> bool:
+def is_evidence(item: QueueItem) -> bool:
     verdict = item.verdict
     return (
         item.safeguarding_referred_at is not None
@@ -306,7 +306,7 @@ def apply_automatic(verdict: Verdict) -> Decision | None:
     if item is None:
         return None
     kind = Kind(verdict.action)
-    if _is_evidence(item) and kind in (Kind.DELETE, Kind.BLOCK):
+    if is_evidence(item) and kind in (Kind.DELETE, Kind.BLOCK):
         kind = Kind.HIDE
     platform = item.comment.platform
     if kind in (Kind.DELETE, Kind.BLOCK) and not capability(platform, kind.value).supported:

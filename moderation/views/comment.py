@@ -50,6 +50,8 @@ def _panel_context(request, item, *, error: str = "", done: Decision | None = No
     hidden = bool(trail) and trail[-1].kind in (K.HIDE, K.BLOCK)
     return {
         "hidden": hidden,
+        # Safeguarding and crisis posts are evidence (DESIGN.md): the panel says so by Delete.
+        "evidence": decisions.is_evidence(item),
         "item": item,
         "comment": item.comment,
         "verdict": verdict,

@@ -284,3 +284,13 @@ def test_facet_counts_apply_every_other_filter(officer):
     )
     assert searched["category"] == {"abuse": 2, "profanity": 1}
     assert searched["total"] == 2
+
+
+def test_crisis_post_warns_that_it_is_evidence(client_for, officer):
+    item = _item(text="nobody would notice if I was gone", action="allow", escalation="urgent",
+                 signpost="crisis", categories=["crisis"])
+    body = client_for(officer).get(reverse("moderation:comment", args=[item.comment_id])).content.decode()
+    assert "Safeguarding or crisis post:</strong> it is evidence." in body
+    plain = _item(text="you idiots")
+    body = client_for(officer).get(reverse("moderation:comment", args=[plain.comment_id])).content.decode()
+    assert 'id="evidence-note"' not in body

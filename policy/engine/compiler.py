@@ -471,19 +471,24 @@ class Matcher:
 
 
 class _State:
-    """Per-evaluation scratch: detector findings computed at most once each."""
+    """Per-evaluation scratch: detector findings computed at most once each (the detector
+    context is only built when a detector actually runs)."""
 
-    __slots__ = ("norm", "ctx", "cache")
+    __slots__ = ("norm", "original", "lists", "_ctx", "cache")
 
     def __init__(self, norm: str, original: str, lists):
         self.norm = norm
-        self.ctx = det.Context(norm, original, lists)
+        self.original = original
+        self.lists = lists
+        self._ctx = None
         self.cache: dict[str, list] = {}
 
     def findings(self, name: str) -> list:
         found = self.cache.get(name)
         if found is None:
-            found = self.cache[name] = det.DETECTORS[name](self.ctx)
+            if self._ctx is None:
+                self._ctx = det.Context(self.norm, self.original, self.lists)
+            found = self.cache[name] = det.DETECTORS[name](self._ctx)
         return found
 
 

@@ -222,6 +222,28 @@ def detect_patient_condition(ctx: Context) -> list[Finding]:
     return out
 
 
+# -- a named person placed at a service ------------------------------------------------------
+_NAMED_AT_SERVICE = re.compile(
+    r"(?<![\w@])[A-Z][a-z]{1,20}+ (?:from|at|on|in) (?:the )?(?:[A-Z][\w&']*+ ){0,3}"
+    r"(?:[Pp]ractice|[Ss]urgery|[Ww]ard|[Cc]linic|[Rr]eception|[Pp]harmacy|A&E|ICB|[Hh]ospital)\b"
+)
+_NOT_FIRST_NAMES = frozenset(
+    "The This That Someone Somebody Everyone Staff Nurses Doctors I We They He She".split()
+)
+
+
+def detect_named_person_at_service(ctx: Context) -> list[Finding]:
+    """'Karen from the Spalding practice': works on the original text (capitals mark a name)."""
+    if len(ctx.original) != len(ctx.norm) or " the " not in ctx.norm and " at " not in ctx.norm:
+        return []
+    out = []
+    for m in _NAMED_AT_SERVICE.finditer(ctx.original):
+        if m.group().split(" ", 1)[0] in _NOT_FIRST_NAMES:
+            continue
+        out.append(Finding("named_person_at_service", m.start(), m.end()))
+    return out
+
+
 # -- links --------------------------------------------------------------------------------
 _LINK = re.compile(
     r"(?<![a-z0-9\-@.])(?:(?:https?|hxxps?|h\*\*ps?)(?::|\[:\])//|www(?:\.|\[\.\]|\(\.\)))?"
@@ -285,6 +307,7 @@ DETECTORS = {
     "date_of_birth": detect_date_of_birth,
     "patient_condition": detect_patient_condition,
     "link": detect_link,
+    "named_person_at_service": detect_named_person_at_service,
 }
 DETECTOR_KINDS = {
     "nhs_number": ("nhs_number",),
@@ -295,4 +318,5 @@ DETECTOR_KINDS = {
     "date_of_birth": ("date_of_birth",),
     "patient_condition": ("patient_condition",),
     "link": ("allowed", "denied", "shortener", "defanged", "unknown"),
+    "named_person_at_service": ("named_person_at_service",),
 }

@@ -379,3 +379,20 @@ def test_text_beyond_the_scan_limit_is_not_read(matcher):
     text = "fine " * (matcher.max_scan_chars // 5) + " shit"
     v = matcher.evaluate(text)
     assert v.truncated and v.action == "allow"
+
+
+def test_named_person_at_a_service_is_staff_targeting_only_with_abuse(matcher):
+    text = "Sandra from the Boston surgery lives at 3 Mill Lane LN1 3AB, go and tell her"
+    assert {"staff_targeting", "personal_info"} <= cats(matcher, text)
+    assert "staff_targeting" not in cats(matcher, "Sandra from the Boston surgery was so kind")
+    # a role followed by an ordinary word is not a name
+    assert "staff_targeting" not in cats(matcher, "i'll stab the next receptionist who answers")
+
+
+def test_a_threat_to_hurt_someone_is_also_violence(matcher):
+    assert {"threat", "violence"} <= cats(
+        matcher, "I'll stab the next person who says that", received_at=WEEKDAY
+    )
+    assert "violence" not in cats(
+        matcher, "I'll smash every window in that building", received_at=WEEKDAY
+    )

@@ -396,3 +396,29 @@ def test_a_threat_to_hurt_someone_is_also_violence(matcher):
     assert "violence" not in cats(
         matcher, "I'll smash every window in that building", received_at=WEEKDAY
     )
+
+
+@pytest.mark.parametrize(
+    "text, category, escalation",
+    [
+        (
+            "My dad has been waiting 9 hours for an ambulance on the bathroom floor",
+            "patient_safety",
+            "urgent",
+        ),
+        ("People are lying in corridors on the ward, it's not safe", "patient_safety", "urgent"),
+        ("I'm going to kill myself", "crisis", "urgent"),
+    ],
+)
+def test_urgent_concerns(matcher, text, category, escalation):
+    v = matcher.evaluate(text, received_at=WEEKDAY)
+    assert category in v.categories and v.escalation == escalation
+    assert "threat" not in v.categories and "advertising" not in v.categories
+
+
+def test_more_phrasings(matcher):
+    assert matcher.evaluate("Is it normal to ache after the booster?").signpost == "clinical"
+    assert matcher.evaluate("My son has a fever, should I go to A&E?").signpost == "clinical"
+    assert matcher.evaluate("I'm a freelance journalist, who can I speak to?").signpost == "media"
+    assert "illegal_activity" in cats(matcher, "Selling my spare co-codamol, DM me")
+    assert "hate" in cats(matcher, "Those immigrant nurses should go back to their own country")

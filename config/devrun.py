@@ -6,6 +6,8 @@ under ``./var/`` and point Django and Celery at them. Settings never start serve
 
     ./dev run [--port 8000]   console with demo data: web, worker, beat, platform simulator
     ./dev test [pytest args]  the test suite
+    ./dev manage CMD [args]   a manage.py command with the same services and demo settings
+                              (e.g. ./dev manage evaluate --ruleset default)
     ./dev services            start the embedded services and print their URLs
     ./dev stop                stop the embedded services
 """
@@ -43,6 +45,10 @@ def _redis_alive(port: int) -> bool:
 
 
 def start_postgres(database: str) -> str:
+    import warnings
+
+    # pgserver asks platformdirs for a runtime dir it does not use; no XDG dir on servers.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pgserver
 
     data = VAR / "pg"
@@ -116,20 +122,26 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def run(port: int) -> int:
-    # A background job started by a non-interactive shell (CI) inherits SIGINT *ignored*;
-    # install handlers for both signals so Ctrl-C and `kill` always stop everything.
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+def demo_env() -> dict[str, str]:
+    """Service URLs plus the development-only settings `./dev run` and `./dev manage` use."""
     env = service_env()
     env.setdefault("DJANGO_DEBUG", "1")
     # A demo-only key; production must set its own (README, "Configuration").
     env.setdefault("FIELD_ENCRYPTION_KEY", "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=")
     env.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-    env.setdefault("CONSOLE_BASE_URL", f"http://127.0.0.1:{port}")
     env.setdefault("META_APP_SECRET", "demo-meta-app-secret")
     env.setdefault("META_VERIFY_TOKEN", "demo-meta-verify-token")
     env.setdefault("X_CONSUMER_SECRET", "demo-x-consumer-secret")
+    return env
+
+
+def run(port: int) -> int:
+    # A background job started by a non-interactive shell (CI) inherits SIGINT *ignored*;
+    # install handlers for both signals so Ctrl-C and `kill` always stop everything.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    env = demo_env()
+    env.setdefault("CONSOLE_BASE_URL", f"http://127.0.0.1:{port}")
     manage(env, "migrate", "--noinput")
     procs: list[subprocess.Popen] = []
     try:
@@ -183,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     p_run = sub.add_parser("run")
     p_run.add_argument("--port", type=int, default=8000)
     sub.add_parser("test", add_help=False)
+    sub.add_parser("manage", add_help=False)
     sub.add_parser("services")
     sub.add_parser("stop")
     args, rest = parser.parse_known_args(argv)
@@ -190,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         return run(args.port)
     if args.command == "test":
         return test(rest)
+    if args.command == "manage":
+        return subprocess.call([PY, str(ROOT / "manage.py"), *rest], env=demo_env(), cwd=ROOT)
     if args.command == "services":
         env = service_env()
         print(f"export DATABASE_URL={env['DATABASE_URL']}\nexport REDIS_URL={env['REDIS_URL']}")

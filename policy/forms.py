@@ -282,10 +282,18 @@ class RuleForm(DocumentForm):
         rules = new.setdefault("rules", [])
         if self.index is None:
             rules.append(self.rule())
-        else:
-            # Keys this form does not edit (a newer schema's) survive the edit.
-            kept = {k: v for k, v in rules[self.index].items() if k not in self.RULE_KEYS}
-            rules[self.index] = {**self.rule(), **kept}
+            return new
+        # Found again by id: ``doc`` is the locked, current document, where another admin
+        # may have added or removed rules since this form was rendered.
+        old_id = self.document["rules"][self.index]["id"]
+        at = next((i for i, r in enumerate(rules) if r.get("id") == old_id), None)
+        if at is None:
+            from policy.engine import RuleSetError
+
+            raise RuleSetError("", f"the rule {old_id!r} was deleted by someone else meanwhile")
+        # Keys this form does not edit (a newer schema's) survive the edit.
+        kept = {k: v for k, v in rules[at].items() if k not in self.RULE_KEYS}
+        rules[at] = {**self.rule(), **kept}
         return new
 
 

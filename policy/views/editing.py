@@ -1,6 +1,6 @@
 """Editing a draft: rules, term lists, staff, links, reply templates, working hours.
 
-Every save goes through policy.services.ruleset_update_draft (compiles the whole document;
+Every save goes through policy.services.ruleset_change_draft (compiles the whole document;
 RuleSetError's path lands next to the field) and is audited with a YAML diff. Published and
 archived versions render the same pages read-only; a POST to them gets 409.
 """
@@ -53,8 +53,8 @@ def _save(request, version, form, what: str) -> bool:
     """Apply a valid form to the draft and audit the diff; False with errors on the form."""
     try:
         with transaction.atomic():
-            version, diff = services.ruleset_update_draft(
-                version=version, document=form.document_with(version.document), actor=request.user
+            version, diff = services.ruleset_change_draft(
+                version=version, change=form.document_with, actor=request.user
             )
             if diff:
                 audit(request, "changed", version, what=what, diff=diff)
@@ -127,16 +127,22 @@ def rule_toggle(request, number: int, rule_id: str):
     index = _rule_index(version, rule_id)
     if not editable(version):
         return frozen_response(request, version)
-    doc = version.document
-    rule = dict(doc["rules"][index])
-    enabled = not rule.get("enabled", True)
-    rule.pop("enabled", None)
-    if not enabled:
-        rule["enabled"] = False
-    new_doc = {**doc, "rules": [*doc["rules"][:index], rule, *doc["rules"][index + 1 :]]}
+    enabled = not version.document["rules"][index].get("enabled", True)
+
+    def change(doc: dict) -> dict:
+        # By id, on the locked document: another admin's edit meanwhile is kept.
+        rules = []
+        for rule in doc["rules"]:
+            if rule.get("id") == rule_id:
+                rule = {k: v for k, v in rule.items() if k != "enabled"}
+                if not enabled:
+                    rule["enabled"] = False
+            rules.append(rule)
+        return {**doc, "rules": rules}
+
     with transaction.atomic():
-        version, diff = services.ruleset_update_draft(
-            version=version, document=new_doc, actor=request.user
+        version, diff = services.ruleset_change_draft(
+            version=version, change=change, actor=request.user
         )
         audit(
             request,
@@ -253,15 +259,17 @@ def version_section(request, number: int, section: str):
 @role_required(roles.MANAGE_POLICY)
 def rule_delete(request, number: int, rule_id: str):
     version = version_or_404(number)
-    index = _rule_index(version, rule_id)
+    _rule_index(version, rule_id)  # 404 for an unknown rule
     if not editable(version):
         return frozen_response(request, version)
-    doc = version.document
-    new_doc = {**doc, "rules": [r for i, r in enumerate(doc["rules"]) if i != index]}
+
+    def change(doc: dict) -> dict:
+        return {**doc, "rules": [r for r in doc["rules"] if r.get("id") != rule_id]}
+
     try:
         with transaction.atomic():
-            version, diff = services.ruleset_update_draft(
-                version=version, document=new_doc, actor=request.user
+            version, diff = services.ruleset_change_draft(
+                version=version, change=change, actor=request.user
             )
             audit(request, "changed", version, what=f"rule {rule_id} deleted", diff=diff)
     except (

@@ -130,3 +130,28 @@ def test_import_yaml_invalid_rule_names_line_and_path():
 def test_import_yaml_that_is_not_a_mapping():
     with pytest.raises(RuleSetError, match="a rule set document is a YAML mapping"):
         ruleset_import_yaml(text="- just\n- a list\n")
+
+
+def test_change_draft_applies_to_the_current_document_not_a_stale_copy(draft):
+    from policy.services import ruleset_change_draft
+
+    stale = RuleSetVersion.objects.get(pk=draft.pk)  # the page another admin has open
+    staffed = {**draft.document, "staff": {"names": ["Jane Smith"], "handles": []}}
+    ruleset_update_draft(version=draft, document=staffed)  # someone saves the staff list first
+    _, diff = ruleset_change_draft(version=stale, change=with_term)
+    stored = RuleSetVersion.objects.get(pk=draft.pk).document
+    assert stored["staff"]["names"] == ["Jane Smith"]
+    assert stored["term_lists"]["insults"][-1] == "shambles"
+    assert "Jane Smith" not in diff
+
+
+def test_change_draft_refuses_a_version_published_meanwhile(draft):
+    from policy.services import ruleset_change_draft
+
+    stale = RuleSetVersion.objects.get(pk=draft.pk)
+    ruleset_publish(version=draft)
+    with pytest.raises(RuleSetNotDraft):
+        ruleset_change_draft(version=stale, change=with_term)
+    assert (
+        "shambles" not in RuleSetVersion.objects.get(pk=draft.pk).document["term_lists"]["insults"]
+    )

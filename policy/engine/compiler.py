@@ -235,7 +235,9 @@ class Matcher:
                 and not r.requires
             ):
                 always_detectors.setdefault(r.detector, []).append(r)
-        self._always_detectors = tuple((name, tuple(rs)) for name, rs in always_detectors.items())
+        self._always_detectors = tuple(
+            (name, tuple(rs), det.PREFILTERS.get(name)) for name, rs in always_detectors.items()
+        )
         self._gated = tuple(r for r in rules if r.gates or r.trigger == "terms")
         by_tag: dict[str, list[_Rule]] = {}
         for r in self._gated:
@@ -300,8 +302,11 @@ class Matcher:
             r for r in self._always if r.detector != "repeated_post" or author is not None
         ]
         if self._always_detectors and _DETECTOR_HINT.search(norm) is not None:
-            for name, rules in self._always_detectors:
-                # each always-on detector runs once, behind its own prefilter
+            for name, rules, prefilter in self._always_detectors:
+                # each always-on detector runs once, behind its own prefilter (checked here
+                # first, so that no detector context is built for a comment that cannot match)
+                if prefilter is not None and not prefilter(norm):
+                    continue
                 if state.findings(name):
                     candidates.extend(rules)
         if by_tags:
@@ -427,12 +432,17 @@ class Matcher:
         action = "allow"
         escalation = "none"
         signposts = set()
+        identity = folded.offsets is None
+        span = folded.span
         for rule, spans in fired.items():
-            mapped = []
-            for s, e in sorted(set(spans)):
-                os_, oe = folded.span(s, e)
-                mapped.append((os_, oe, original[os_:oe]))
-            hits.append(RuleHit(rule.id, rule.category, rule.clause, tuple(mapped)))
+            ordered = sorted(set(spans)) if len(spans) > 1 else spans
+            if identity:
+                mapped = tuple([(s, e, original[s:e]) for s, e in ordered])
+            else:
+                mapped = tuple(
+                    [(os_, oe, original[os_:oe]) for os_, oe in (span(s, e) for s, e in ordered)]
+                )
+            hits.append(RuleHit(rule.id, rule.category, rule.clause, mapped))
             if rule.category not in categories:
                 categories.append(rule.category)
             if ACTION_RANK[rule.action] > ACTION_RANK[action]:

@@ -314,7 +314,13 @@ class TermMatcher:
         index = self._prefix_index
         if index:
             # every token is checked against the prefix terms by its first three letters
-            for tok in token_set:
+            # (the filter runs as one comprehension; the loop body only for the few heads
+            # that start a prefix term, or for words with collapsed runs; set order is kept)
+            if collapsed_of:
+                heads = [t for t in token_set if t[:3] in index or t in collapsed_of]
+            else:
+                heads = [t for t in token_set if t[:3] in index]
+            for tok in heads:
                 entries = index.get(tok[:3])
                 form = tok
                 if entries is None and tok in collapsed_of:

@@ -20,6 +20,7 @@ from types import MappingProxyType
 
 from . import detectors as det
 from .errors import RuleSetError
+from .gates import literal_gate
 from .normalize import normalize
 from .schema import check_regex, validate, word_start_pattern
 from .terms import SKELETON_TABLE, TermMatcher, handle_term
@@ -63,6 +64,10 @@ class _Rule:
     kinds: frozenset[str]
     context: re.Pattern | None
     unless: re.Pattern | None
+    # literal gates (see .gates): necessary conditions, checked before the full regex runs
+    pattern_gate: re.Pattern | None
+    context_gate: re.Pattern | None
+    unless_gate: re.Pattern | None
     window: int | None
     requires: frozenset[str]
     platforms: frozenset[str]
@@ -202,6 +207,9 @@ class Matcher:
                     kinds=frozenset(raw.get("kinds") or ()),
                     context=_opt_regex(raw, "context", path, lists),
                     unless=_opt_regex(raw, "unless", path, lists),
+                    pattern_gate=literal_gate(raw["pattern"]) if "pattern" in raw else None,
+                    context_gate=literal_gate(raw["context"]) if "context" in raw else None,
+                    unless_gate=literal_gate(raw["unless"]) if "unless" in raw else None,
                     window=raw.get("window"),
                     requires=frozenset(raw.get("requires") or ()),
                     platforms=frozenset(raw.get("platforms") or ()),
@@ -375,6 +383,9 @@ class Matcher:
                     spans.append(m.span())
                     last = m.end()
         elif rule.trigger == "pattern":
+            gate = rule.pattern_gate
+            if gate is not None and gate.search(norm) is None:
+                return []
             spans = [m.span() for m in rule.regex.finditer(norm)]
         elif rule.detector == "repeated_post":
             spans = self._repeated(norm, author)
@@ -412,14 +423,32 @@ class Matcher:
         if rule.context is None and rule.unless is None:
             return spans
         kept = []
+        context, context_gate = rule.context, rule.context_gate
+        unless, unless_gate = rule.unless, rule.unless_gate
+        window = rule.window
+        size = len(norm)
         for s, e in spans:
-            if rule.window is None:
-                lo, hi = 0, len(norm)
+            if window is None:
+                lo, hi = 0, size
             else:
-                lo, hi = max(0, s - rule.window), min(len(norm), e + rule.window)
-            if rule.context is not None and rule.context.search(norm, lo, hi) is None:
+                lo = s - window
+                if lo < 0:
+                    lo = 0
+                hi = e + window
+                if hi > size:
+                    hi = size
+            # a gate that finds none of its literals proves the full regex cannot match
+            if context is not None and (
+                context_gate is not None
+                and context_gate.search(norm, lo, hi) is None
+                or context.search(norm, lo, hi) is None
+            ):
                 continue
-            if rule.unless is not None and rule.unless.search(norm, lo, hi) is not None:
+            if (
+                unless is not None
+                and (unless_gate is None or unless_gate.search(norm, lo, hi) is not None)
+                and unless.search(norm, lo, hi) is not None
+            ):
                 continue
             kept.append((s, e))
         return kept

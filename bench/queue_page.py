@@ -1,6 +1,6 @@
 """The queue page's server time with 1,000,000 comments in PostgreSQL (issue 5: p95 < 150 ms).
 
-    REDIS_URL=... .venv/bin/python bench/queue.py [--db postgres://postgres@127.0.0.1:5432/mod_console_bench]
+    REDIS_URL=... .venv/bin/python bench/queue_page.py [--db postgres://postgres@127.0.0.1:5432/mod_console_bench]
                                                   [--comments 1000000] [--open 5000] [--requests 300]
 
 Uses its own database (created if missing, migrated, filled once with generate_series, then
@@ -21,11 +21,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-# This file is called queue.py: take its own directory off the path, or it would shadow the
-# standard library's queue module (which psycopg and Celery import).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+# Run from anywhere: the project root goes on the path so config/ and the apps import.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/mod_console_bench"
 

@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import itemgetter
+
+_START = itemgetter(1)
 
 LEET = {
     "a": "4@",
@@ -222,6 +225,7 @@ class TermMatcher:
         "_exact_keys",
         "_phrase_keys",
         "_short_regex",
+        "_leet_exact",
     )
 
     def __init__(self, tagged: dict[str, list[str]], maskable_tags: set[str]):
@@ -277,6 +281,8 @@ class TermMatcher:
         self._phrase_index = phrase_index
         # set & set walks the smaller operand; set & dict would walk the whole dict
         self._exact_keys = frozenset(self._exact)
+        # exact keys made wholly of leet stand-ins ("bet" may be "837"): checked per comment
+        self._leet_exact = frozenset(k for k in self._exact if not k.strip(_LEET_LETTERS))
         self._phrase_keys = frozenset(phrase_index)
         self._short_regex = {
             w: re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])")
@@ -300,7 +306,8 @@ class TermMatcher:
             return []
         token_set = set(tokens)
         exact = self._exact
-        hit: dict[str, frozenset] = {tok: exact[tok] for tok in token_set & self._exact_keys}
+        exact_hits = token_set & self._exact_keys
+        hit: dict[str, frozenset] = {tok: exact[tok] for tok in exact_hits}
         # words with repeated letters, looked up with the runs collapsed ("fuuuck")
         collapsed_of: dict[str, str] = {}
         if _RUN3.search(skel) is not None:
@@ -333,11 +340,16 @@ class TermMatcher:
         out: list[tuple[frozenset, int, int]] = []
         if hit:
             if letters is not None:
-                for tok in [t for t in hit if not t.strip(_LEET_LETTERS)]:
+                if len(hit) == len(exact_hits):  # only exact hits: precomputed leet test
+                    suspects = exact_hits & self._leet_exact
+                else:
+                    suspects = [t for t in hit if not t.strip(_LEET_LETTERS)]
+                for tok in suspects:
                     # only a token made wholly of leet stand-ins can be a number in disguise
                     if not _HAS_LETTER.search(letters_of(tok)):
                         del hit[tok]
             short = self._short_regex
+            size = len(skel)
             for tok, tags in hit.items():
                 if len(tok) <= 2:
                     # a one- or two-letter word occurs inside many words: use its own regex
@@ -349,14 +361,32 @@ class TermMatcher:
                             break
                         out.append((tags, m.start(), m.end()))
                 else:
-                    _append_occurrences(out, skel, tok, tags)
+                    # whole-token occurrences (at most MAX_OCCURRENCES), inlined
+                    n = len(tok)
+                    pos = skel.find(tok)
+                    found = 0
+                    while pos >= 0:
+                        end = pos + n
+                        if (pos == 0 or skel[pos - 1] not in _WORD_CHARS) and (
+                            end >= size or skel[end] not in _WORD_CHARS
+                        ):
+                            out.append((tags, pos, end))
+                            found += 1
+                            if found >= MAX_OCCURRENCES:
+                                break
+                        pos = skel.find(tok, end)
         keys = token_set & self._phrase_keys
         for key in keys:
             for words, regex, tags in self._phrase_index[key]:
                 if words <= token_set:
                     for m in regex.finditer(skel):
                         out.append((tags, m.start(), m.end()))
-        if self._trie is not None and _HAS_MASK.search(skel) is not None:
+        if (
+            self._trie is not None
+            # a masked letter needs one of the mask characters: five memchr scans first
+            and ("*" in skel or "?" in skel or "!" in skel or "#" in skel or "%" in skel)
+            and _HAS_MASK.search(skel) is not None
+        ):
             seen = {(s, e) for _, s, e in out}
             for m in self._trie.finditer(skel):
                 if (
@@ -366,7 +396,7 @@ class TermMatcher:
                 ):
                     out.append((self._group_tags[m.lastgroup], m.start(), m.end()))
         if len(out) > 1:
-            out.sort(key=lambda h: h[1])
+            out.sort(key=_START)
         return out
 
 

@@ -98,6 +98,23 @@ def _slots(text: str) -> list[str]:
     return out
 
 
+# The mask alternative of a letter slot. Exactly one mask needs no quantifier: "[..]{1,1}+"
+# and "[..]" match the same, but the plain class is a smaller regex to parse and compile
+# (the list expansions are compiled into many rule patterns; this is most of compile time).
+_MASK_CLASS = "[" + MASKS.replace("%", "").replace("!", "") + "%!]"  # "[*#?%!]", no escapes
+
+
+def _mask_regex(n: int) -> str:
+    return _MASK_CLASS if n == 1 else f"{_MASK_CLASS}{{1,{n}}}+"
+
+
+def _class(chars: str) -> str:
+    """A character class, or the bare (escaped) character when there is only one."""
+    if len(chars) == 1:
+        return re.escape(chars)
+    return "[" + chars.replace("\\", "\\\\").replace("]", "\\]").replace("^", "\\^").replace("-", "\\-").replace("[", "\\[") + "]"
+
+
 def _slot_regex(slot: str, first: bool, skeleton: bool = False) -> str:
     ch = slot[0]
     if ch == " ":
@@ -113,12 +130,12 @@ def _slot_regex(slot: str, first: bool, skeleton: bool = False) -> str:
             letters = f"(?:{letters}|{extra}{{{n}}})"
         if first:
             return letters
-        return f"(?:{letters}|[{re.escape(MASKS)}]{{1,{n}}}+)"
-    cls = re.escape(ch + LEET.get(ch, ""))
-    letters = f"[{cls}]++" if n == 1 else f"[{cls}]{{{n},}}+"
+        return f"(?:{letters}|{_mask_regex(n)})"
+    cls = _class(ch + LEET.get(ch, ""))
+    letters = f"{cls}++" if n == 1 else f"{cls}{{{n},}}+"
     if first:
         return letters
-    return f"(?:{letters}|[{re.escape(MASKS)}]{{1,{n}}}+)"
+    return f"(?:{letters}|{_mask_regex(n)})"
 
 
 class _Node:

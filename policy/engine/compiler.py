@@ -23,7 +23,7 @@ from .errors import RuleSetError
 from .gates import literal_gate
 from .normalize import normalize
 from .schema import check_regex, validate, word_start_pattern
-from .terms import SKELETON_TABLE, TermMatcher, handle_term
+from .terms import TermMatcher, handle_term, skeleton
 from .verdict import (
     ACTION_RANK,
     SIGNPOST_PRIORITY,
@@ -106,6 +106,7 @@ class Matcher:
         "_rules",
         "_terms",
         "_always",
+        "_always_no_author",
         "_gated",
         "_by_tag",
         "_always_detectors",
@@ -250,6 +251,7 @@ class Matcher:
             and not r.requires
             and not (r.trigger == "detector" and r.detector != "repeated_post")
         )
+        self._always_no_author = tuple(r for r in self._always if r.detector != "repeated_post")
         always_detectors: dict[str, list[_Rule]] = {}
         for r in rules:
             if (
@@ -304,7 +306,7 @@ class Matcher:
         # 1. one trie pass: which tags (term lists, rule triggers) occur, and where
         # group hits by their tag set first: a comment has few distinct hit words
         by_tags: dict[frozenset, list[tuple[int, int]]] = {}
-        for tags, s, e in self._terms.find(norm.translate(SKELETON_TABLE), norm):
+        for tags, s, e in self._terms.find(skeleton(norm), norm):
             spans = by_tags.get(tags)
             if spans is None:
                 by_tags[tags] = [(s, e)]
@@ -322,9 +324,7 @@ class Matcher:
         # 2. candidate rules: ungated ones, and gated ones whose tag was seen. Rules that
         #    require another category are only tried once something else has fired.
         state = _State(norm, scanned if folded.offsets is None else "", self._detector_lists)
-        candidates = [
-            r for r in self._always if r.detector != "repeated_post" or author is not None
-        ]
+        candidates = list(self._always if author is not None else self._always_no_author)
         if self._always_detectors and _detector_hint(norm):
             for name, rules, prefilter in self._always_detectors:
                 # each always-on detector runs once, behind its own prefilter (checked here

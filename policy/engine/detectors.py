@@ -232,9 +232,17 @@ _NOT_FIRST_NAMES = frozenset(
 )
 
 
+# Every match names one of these services. With equal lengths the folded text is the
+# original character for character with ASCII letters lower-cased, so a match in the
+# original implies one of these in the folded text: a cheap necessary condition.
+_SERVICE_HINT = re.compile(r"practice|surgery|ward|clinic|reception|pharmacy|a&e|icb|hospital")
+
+
 def detect_named_person_at_service(ctx: Context) -> list[Finding]:
     """'Karen from the Spalding practice': works on the original text (capitals mark a name)."""
     if len(ctx.original) != len(ctx.norm) or " the " not in ctx.norm and " at " not in ctx.norm:
+        return []
+    if _SERVICE_HINT.search(ctx.norm) is None:
         return []
     out = []
     for m in _NAMED_AT_SERVICE.finditer(ctx.original):

@@ -38,10 +38,18 @@ class _Unsupported(Exception):
     pass
 
 
+def _rare(s: str) -> bool:
+    """A literal worth a gate on its own: two or more characters, or one symbol (a single
+    letter, digit or space occurs in nearly every text)."""
+    return len(s) >= 2 or not (s.isalnum() or s.isspace())
+
+
 def _score(req: frozenset | None) -> tuple:
     if not req:
-        return (0, 0)
-    return (min(len(s) for s in req), -len(req))
+        return (0, 0, 0)
+    # one literal (the regex engine scans for it like memchr) beats an alternation
+    single = len(req) == 1 and _rare(next(iter(req)))
+    return (single, min(len(s) for s in req), -len(req))
 
 
 def _better(a, b):
@@ -126,7 +134,9 @@ def literal_gate(pattern: str, *, min_len: int = 2) -> re.Pattern | None:
     """A compiled alternation of the pattern's required literals, or None when there is no
     requirement worth checking (shorter than ``min_len`` or too many alternatives)."""
     req = requirement(pattern)
-    if not req or min(len(s) for s in req) < min_len or len(req) > _MAX_LITERALS:
+    if not req or len(req) > _MAX_LITERALS:
+        return None
+    if min(len(s) for s in req) < min_len and not (len(req) == 1 and _rare(next(iter(req)))):
         return None
     return re.compile(_trie(sorted(req)))
 

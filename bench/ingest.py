@@ -147,6 +147,7 @@ def main(argv=None) -> int:
     redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("celery", "unacked", "unacked_index")
     Channel.objects.update(enabled=False)  # earlier runs' channels point at a simulator that is gone
     run = int(time.time())
+    bench_started = timezone.now()
     port = _free_port()
     procs = [
         subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-c", str(args.workers), "-P", "prefork",
@@ -167,7 +168,8 @@ def main(argv=None) -> int:
     try:
         _wait_for(web_up, timeout=60)
         results = {}
-        warm = Channel.objects.create(platform="facebook", account_id=f"benchwarm{run}", name="bench warm-up")
+        warm = Channel.objects.create(platform="facebook", account_id=f"benchwarm{run}", name="bench warm-up",
+                                      enabled=False)  # not polled: it exists only to warm the workers
         from django.db import transaction
 
         from moderation.ingest import comments_upsert_batch
@@ -182,6 +184,15 @@ def main(argv=None) -> int:
             return Verdict.objects.filter(comment__channel=warm).count() >= args.workers * 2
 
         _wait_for(warmed, timeout=300, every=0.2)
+        broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+
+        def quiet():
+            """the previous phase's follow-on work (automatic hides sent to the platform) done"""
+            from moderation.models import PlatformAction
+
+            busy = PlatformAction.objects.filter(status__in=["requested", "in_flight"], next_attempt_at__isnull=True,
+                                                 requested_at__gte=bench_started)
+            return broker.llen("celery") == 0 and not busy.exists()
 
         # 1. Polling -------------------------------------------------------------------------
         if args.poll:
@@ -221,6 +232,9 @@ def main(argv=None) -> int:
             results["poll"] = (args.poll, t_stored, t_judged)
             print(f"polling:  {args.poll} comments stored in {t_stored:.1f} s ({args.poll / t_stored:,.0f}/s); "
                   f"all judged in {t_judged:.1f} s -> {args.poll / t_judged:,.0f} comments/s sustained", flush=True)
+
+        # Each phase starts from a quiet queue, so it measures itself, not the last one's tail.
+        _wait_for(quiet, timeout=600, every=0.2)
 
         # 2. Webhook throughput --------------------------------------------------------------
         fb_page = f"benchhook{run}"
@@ -275,6 +289,8 @@ def main(argv=None) -> int:
             print(f"webhooks: {args.webhook} comments in {len(bodies)} deliveries of {n}; all acknowledged in {t_sent:.1f} s "
                   f"(ack p50 {statistics.median(acks) * 1000:.0f} ms, p95 {_pct(acks, 95) * 1000:.0f} ms); "
                   f"all judged in {t_judged:.1f} s -> {args.webhook / t_judged:,.0f} comments/s sustained", flush=True)
+
+        _wait_for(quiet, timeout=600, every=0.2)
 
         # 3. Latency at a steady delivery rate -----------------------------------------------
         total = int(args.rate * args.seconds)

@@ -190,19 +190,22 @@ def _enqueue_delivery(delivery_id: int) -> None:
     webhookdelivery_process_task.delay(delivery_id=delivery_id)
 
 
-# A doorbell for one delivery also drains up to this many others still pending (the row is
-# the queue): with one-comment deliveries at 100/s the per-task overhead, not the comments,
-# was the bottleneck (bench/ingest.py), and a later doorbell for a drained row is a no-op.
-DRAIN_BATCH = 100
+# A doorbell for one delivery also drains others still pending (the row is the queue): with
+# one-comment deliveries at 100/s the per-task overhead, not the comments, was the bottleneck
+# (bench/ingest.py), and a later doorbell for a drained row is a no-op. Bounded by count and
+# by bytes, so a burst of big deliveries is still spread over every worker process.
+DRAIN_BATCH = 200
+DRAIN_MAX_BYTES = 64 * 1024
 
 
 def webhookdelivery_process(*, delivery_id: int) -> WebhookDelivery | None:
     """Upsert the delivery's comments and record its deletions, then mark it processed, all
-    in one transaction holding the delivery's row lock (with other pending deliveries it
-    drains, each under a savepoint): a concurrent task skips locked rows, and a worker killed
-    half-way leaves them pending with nothing half-written. A delivery that cannot be
-    processed is marked failed with the reason instead of blocking the rest. The new comments
-    are judged right after the commit."""
+    in one transaction holding the delivery's row lock (with the other pending deliveries it
+    drains): a concurrent task skips locked rows, and a worker killed half-way leaves them
+    pending with nothing half-written. A delivery that cannot be processed is marked failed
+    with the reason instead of blocking the rest. New comments are judged after the commit."""
+    from django.db.models.functions import Length
+
     new_ids: list[int] = []
     with transaction.atomic():
         first = (
@@ -212,23 +215,50 @@ def webhookdelivery_process(*, delivery_id: int) -> WebhookDelivery | None:
         )
         if first is None:
             return None
-        others = list(
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .filter(status=WebhookDelivery.Status.PENDING)
+        budget = DRAIN_MAX_BYTES - len(first.body)
+        # Choose without locking, then lock only the chosen (skipping any another task holds):
+        # a row locked here but not processed would have its own doorbell turned away.
+        candidates = (
+            WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
             .exclude(pk=delivery_id)
-            .order_by("received_at")[: DRAIN_BATCH - 1]
+            .annotate(size=Length("body"))
+            .order_by("received_at")
+            .values_list("pk", "size")[: DRAIN_BATCH - 1]
         )
+        chosen = []
+        for pk, size in candidates:
+            if size > budget:
+                break
+            budget -= size
+            chosen.append(pk)
+        drained = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=chosen, status=WebhookDelivery.Status.PENDING)
+            .order_by("received_at")
+        )
+        deliveries = [first, *drained]
         channels: dict[tuple[str, str], Channel | None] = {}
-        for delivery in [first, *others]:
+        parsed = [(d, _delivery_events(d)) for d in deliveries]
+        # Deliveries made only of comment upserts (nearly all) are stored together: one batch
+        # per channel for the whole drain. Anything else goes one by one, in order.
+        simple = [(d, e) for d, e in parsed if e is not None and all(x.kind == "upsert" for x in e)]
+        try:
+            with transaction.atomic():
+                new_ids += _deliveries_apply_together(simple, channels)
+        except Exception:  # noqa: BLE001 - fall back to one by one, where a bad one fails alone
+            log.warning("batched deliveries failed together; processing them one by one", exc_info=True)
+            simple = []
+        together = {d.pk for d, _ in simple}
+        for delivery, events in parsed:
+            if delivery.pk in together:
+                continue
             try:
                 with transaction.atomic():
-                    new_ids += _delivery_apply(delivery, channels)
+                    new_ids += _delivery_apply(delivery, events, channels)
             except Exception as exc:  # noqa: BLE001 - one poisoned delivery must not block the rest
                 log.exception("webhook delivery %s could not be processed", delivery.pk)
-                delivery.status = WebhookDelivery.Status.FAILED
-                delivery.error = f"processing failed: {type(exc).__name__}"
-                delivery.processed_at = timezone.now()
-                delivery.save(update_fields=["status", "error", "processed_at"])
+                _delivery_finish(delivery, status=WebhookDelivery.Status.FAILED,
+                                 error=f"processing failed: {type(exc).__name__}")
     if new_ids:
         # Judged here, right after the commit, rather than behind another doorbell: one task
         # hop less is most of the delivery-to-verdict time at 100 deliveries/s (bench/ingest.py).
@@ -238,15 +268,59 @@ def webhookdelivery_process(*, delivery_id: int) -> WebhookDelivery | None:
     return first
 
 
-def _delivery_apply(delivery: WebhookDelivery, channels: dict) -> list[int]:
-    """One delivery's events, in order; returns the new comments to judge."""
+def _delivery_events(delivery: WebhookDelivery):
     try:
         payload = json.loads(bytes(delivery.body))
-        events = parse_webhook("x" if delivery.platform == "x" else "meta", payload)
+        return parse_webhook("x" if delivery.platform == "x" else "meta", payload)
     except (ValueError, TypeError, AttributeError) as exc:
-        delivery.status, delivery.error = WebhookDelivery.Status.FAILED, f"unreadable delivery: {type(exc).__name__}"
-        delivery.processed_at = timezone.now()
-        delivery.save(update_fields=["status", "error", "processed_at"])
+        delivery.parse_error = f"unreadable delivery: {type(exc).__name__}"
+        return None
+
+
+def _delivery_finish(delivery: WebhookDelivery, *, status: str, error: str = "") -> None:
+    delivery.status, delivery.error, delivery.processed_at = status, error, timezone.now()
+    delivery.save(update_fields=["status", "error", "processed_at"])
+
+
+def _channel(channels: dict, event) -> Channel | None:
+    key = (event.platform, event.account_id)
+    if key not in channels:
+        channels[key] = Channel.objects.filter(platform=event.platform, account_id=event.account_id).first()
+    return channels[key]
+
+
+def _unknown_note(unknown: int) -> str:
+    return f"{unknown} event(s) for accounts that are not connected channels" if unknown else ""
+
+
+def _deliveries_apply_together(items, channels: dict) -> list[int]:
+    by_channel: dict[int, tuple[Channel, list]] = {}
+    notes: dict[str, list[int]] = {}
+    for delivery, events in items:
+        unknown = 0
+        for event in events:
+            channel = _channel(channels, event)
+            if channel is None:
+                unknown += 1
+                continue
+            by_channel.setdefault(channel.pk, (channel, []))[1].append((delivery.received_at, event.comment))
+        notes.setdefault(_unknown_note(unknown), []).append(delivery.pk)
+    new_ids: list[int] = []
+    for channel, rows in by_channel.values():
+        received_at = min(r for r, _ in rows)
+        new_ids += comments_upsert_batch(channel=channel, incomings=[c for _, c in rows], received_at=received_at,
+                                         ring=False)
+    now = timezone.now()
+    for note, pks in notes.items():
+        WebhookDelivery.objects.filter(pk__in=pks).update(status=WebhookDelivery.Status.PROCESSED, error=note,
+                                                          processed_at=now)
+    return new_ids
+
+
+def _delivery_apply(delivery: WebhookDelivery, events, channels: dict) -> list[int]:
+    """One delivery's events, in order; returns the new comments to judge."""
+    if events is None:
+        _delivery_finish(delivery, status=WebhookDelivery.Status.FAILED, error=delivery.parse_error)
         return []
     unknown = 0
     # Consecutive upserts for one channel are stored as a batch; a delete that follows an add
@@ -255,12 +329,7 @@ def _delivery_apply(delivery: WebhookDelivery, channels: dict) -> list[int]:
     pending_channel = None
     new_ids: list[int] = []
     for event in [*events, None]:
-        channel = None
-        if event is not None:
-            key = (event.platform, event.account_id)
-            if key not in channels:
-                channels[key] = Channel.objects.filter(platform=event.platform, account_id=event.account_id).first()
-            channel = channels[key]
+        channel = _channel(channels, event) if event is not None else None
         if pending and (event is None or event.kind != "upsert" or channel != pending_channel):
             new_ids += comments_upsert_batch(channel=pending_channel, incomings=pending,
                                              received_at=delivery.received_at, ring=False)
@@ -275,10 +344,7 @@ def _delivery_apply(delivery: WebhookDelivery, channels: dict) -> list[int]:
         else:
             pending.append(event.comment)
             pending_channel = channel
-    delivery.status = WebhookDelivery.Status.PROCESSED
-    delivery.processed_at = timezone.now()
-    delivery.error = f"{unknown} event(s) for accounts that are not connected channels" if unknown else ""
-    delivery.save(update_fields=["status", "error", "processed_at"])
+    _delivery_finish(delivery, status=WebhookDelivery.Status.PROCESSED, error=_unknown_note(unknown))
     return new_ids
 
 

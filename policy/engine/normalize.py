@@ -150,6 +150,29 @@ for _cp in range(ord("A"), ord("Z") + 1):
     _TABLE[_cp] = _cp + 32
 _DELETED = frozenset(cp for cp, v in _TABLE.items() if v is None)
 
+
+def _class_of(cps) -> str:
+    """A regex character class of exactly these code points (as ranges)."""
+    parts = []
+    run_start = prev = None
+    for cp in sorted(cps):
+        if prev is not None and cp == prev + 1:
+            prev = cp
+            continue
+        if run_start is not None:
+            parts.append((run_start, prev))
+        run_start = prev = cp
+    if run_start is not None:
+        parts.append((run_start, prev))
+    return "[" + "".join(
+        f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in parts
+    ) + "]"
+
+
+# The deleted characters as one class: their positions come from one C-level scan instead
+# of a Python loop over every character of the comment.
+_DELETED_RE = re.compile(_class_of(_DELETED))
+
 # Three or more single letters separated by the same kind of gap: "f u c k", "f.u.c.k".
 _SPACED = re.compile(r"(?<![a-z0-9])[a-z*](?:[ .\-_]{1,2}[a-z*]){2,}(?![a-z0-9])")
 _GAPS = re.compile(r"[ .\-_]")
@@ -191,8 +214,17 @@ def normalize(text: str) -> Normalized:
 
 def _slow(text: str) -> tuple[str, list[int]]:
     """Fold with deletions, recording the original index of every kept character."""
-    offsets = [i for i, ch in enumerate(text) if ord(ch) not in _DELETED]
     folded = text.translate(_TABLE)
+    if (len(text) - len(folded)) * 8 > len(text):  # dense deletions: one pass per character
+        offsets = [i for i, ch in enumerate(text) if ord(ch) not in _DELETED]
+    else:  # a few deleted characters (a BOM, a zero-width space): copy the runs between them
+        offsets = []
+        prev = 0
+        for m in _DELETED_RE.finditer(text):
+            pos = m.start()
+            offsets.extend(range(prev, pos))
+            prev = pos + 1
+        offsets.extend(range(prev, len(text)))
     assert len(folded) == len(offsets)
     offsets.append(len(text))
     return folded, offsets

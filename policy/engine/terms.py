@@ -363,8 +363,15 @@ class TermMatcher:
                     form = collapsed_of[tok]
                     entries = index.get(form[:3])
                 if entries is not None:
+                    collapsed_form = None
                     for word, tags in entries:
-                        if form.startswith(word) or _collapse(form).startswith(word):
+                        if form.startswith(word):
+                            matched = True
+                        else:
+                            if collapsed_form is None:  # once per token, not per entry
+                                collapsed_form = _collapse(form)
+                            matched = collapsed_form.startswith(word)
+                        if matched:
                             hit[tok] = hit[tok] | tags if tok in hit else tags
         out: list[tuple[frozenset, int, int]] = []
         if hit:

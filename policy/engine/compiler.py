@@ -433,6 +433,9 @@ class Matcher:
         elif rule.detector == "repeated_post":
             spans = self._repeated(norm, author)
         else:
+            prefilter = det.PREFILTERS.get(rule.detector)
+            if prefilter is not None and not prefilter(norm):
+                return []  # the detector's own first check, without building its context
             findings = state.findings(rule.detector)
             if not findings:
                 return []

@@ -319,6 +319,12 @@ PREFILTERS = {
     "email": lambda norm: "@" in norm and _EMAIL_HINT.search(norm) is not None,
     "postcode": lambda norm: _POSTCODE_HINT.search(norm) is not None,
     "link": lambda norm: _LINK_HINT.search(norm) is not None,
+    "street_address": lambda norm: _ANY_DIGIT.search(norm) is not None,
+    "date_of_birth": lambda norm: _ANY_DIGIT.search(norm) is not None,
+    "patient_condition": lambda norm: _CONDITION.search(norm) is not None
+    and _NAME_CONTEXT.search(norm) is not None,
+    "named_person_at_service": lambda norm: (" the " in norm or " at " in norm)
+    and _SERVICE_HINT.search(norm) is not None,
 }
 
 

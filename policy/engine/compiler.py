@@ -22,7 +22,7 @@ from . import detectors as det
 from .errors import RuleSetError
 from .gates import literal_gate
 from .normalize import normalize
-from .schema import check_regex, validate, word_start_pattern
+from .schema import check_regex, compiled, validate, word_start_pattern
 from .terms import TermMatcher, handle_term, skeleton
 from .verdict import (
     ACTION_RANK,
@@ -170,7 +170,7 @@ class Matcher:
             trigger = next(k for k in ("terms", "pattern", "detector", "near") if k in raw)
             regex = None
             if trigger == "pattern":
-                regex = re.compile(
+                regex = compiled(
                     word_start_pattern(
                         check_regex(raw["pattern"], f"{path}.pattern", lists, word_start=True)
                     )
@@ -593,7 +593,7 @@ class _State:
 def _opt_regex(raw: dict, key: str, path: str, lists) -> re.Pattern | None:
     if key not in raw:
         return None
-    return re.compile(check_regex(raw[key], f"{path}.{key}", lists))
+    return compiled(check_regex(raw[key], f"{path}.{key}", lists))
 
 
 def compile_ruleset(doc: dict) -> Matcher:

@@ -79,6 +79,7 @@ from datetime import date
 from typing import Any
 
 from .detectors import DETECTOR_KINDS
+from .splice import compile_expanded
 from .errors import RuleSetError
 from .terms import handle_term, parse_term
 from .verdict import ACTIONS, CATEGORIES, SIGNPOSTS
@@ -146,6 +147,15 @@ def _choice(value: Any, allowed: tuple[str, ...], path: str) -> None:
 WORD_START = r"(?<![a-z0-9])(?:"
 
 
+def _identity(s: str) -> str:
+    return s
+
+
+def compiled(final: str) -> re.Pattern:
+    """The compiled form of a pattern check_regex has already compiled (or compiles it)."""
+    return compile_expanded(final, {}, _identity)
+
+
 def word_start_pattern(expanded: str) -> str:
     """The form a rule pattern is compiled in: tried only at word starts."""
     return WORD_START + expanded + ")"
@@ -179,10 +189,19 @@ def check_regex(
             return _alternation(tuple(lists[name]))
 
         expanded = _PLACEHOLDER.sub(expand, pattern)
+        expansions = {
+            name: _alternation(tuple(lists[name])) for name in _PLACEHOLDER.findall(pattern)
+        }
     else:
         expanded = pattern
+        expansions = {}
     try:
-        re.compile(word_start_pattern(expanded) if word_start else expanded)
+        # the same Pattern as re.compile(final form), each {list} expansion parsed once
+        compile_expanded(
+            pattern if expansions else expanded,
+            expansions,
+            word_start_pattern if word_start else _identity,
+        )
     except re.error:
         try:
             re.compile(expanded)

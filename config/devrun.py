@@ -152,7 +152,9 @@ def run(port: int) -> int:
                                ("YOUTUBE", "/youtube/v3"), ("X", "/x/2")):
                 env.setdefault(f"{name}_API_BASE", sim_base + path)
             procs.append(subprocess.Popen([PY, "-m", "moderation.simulator", "--port", str(sim_port)], env=env, cwd=ROOT))
-        manage(env, "seed_demo")
+        # With the simulator, its backlog and live traffic are the demo comments: they exist
+        # upstream, so the console's actions on them really apply.
+        manage(env, "seed_demo", *(["--no-comments"] if procs else []))
         procs += [
             subprocess.Popen([PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env=env, cwd=ROOT),
             subprocess.Popen([PY, "-m", "celery", "-A", "config", "worker", "-l", "info", "-c", "2"], env=env, cwd=ROOT),

@@ -60,11 +60,20 @@ DEMO_COMMENTS = [
 class Command(BaseCommand):
     help = "Create demo users, channels and comments (idempotent)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-comments",
+            action="store_true",
+            help="Skip the built-in comments: the platform simulator supplies the traffic "
+            "(its comments exist upstream, so hide/delete/reply on them really apply).",
+        )
+
+    def handle(self, *args, no_comments=False, **options):
         call_command("load_default_ruleset", stdout=self.stdout)
         self._users()
         channels = self._channels()
-        self._comments(channels)
+        if not no_comments:
+            self._comments(channels)
         self._rota()
 
     def _rota(self):

@@ -325,11 +325,6 @@ class TermMatcher:
         """Hits in ``skel``; with ``norm`` (the folded text it came from), tokens that are
         only digits and symbols there are dropped."""
         letters = norm
-
-        def letters_of(tok: str) -> str:
-            pos = skel.find(tok)
-            return norm[pos : pos + len(tok)]
-
         tokens = _TOKEN.findall(skel)
         if not tokens:
             return []
@@ -382,7 +377,8 @@ class TermMatcher:
                     suspects = [t for t in hit if not t.strip(_LEET_LETTERS)]
                 for tok in suspects:
                     # only a token made wholly of leet stand-ins can be a number in disguise
-                    if not _HAS_LETTER.search(letters_of(tok)):
+                    pos = skel.find(tok)
+                    if not _HAS_LETTER.search(norm, pos, pos + len(tok)):
                         del hit[tok]
             short = self._short_regex
             size = len(skel)
@@ -392,10 +388,13 @@ class TermMatcher:
                     regex = short.get(tok)
                     if regex is None:
                         regex = re.compile(r"(?<![a-z0-9])" + re.escape(tok) + r"(?![a-z0-9])")
-                    for n, m in enumerate(regex.finditer(skel)):
-                        if n >= MAX_OCCURRENCES:
+                    found = 0
+                    for m in regex.finditer(skel):
+                        s, e = m.span()
+                        out.append((tags, s, e))
+                        found += 1
+                        if found >= MAX_OCCURRENCES:
                             break
-                        out.append((tags, m.start(), m.end()))
                 else:
                     # whole-token occurrences (at most MAX_OCCURRENCES), inlined
                     n = len(tok)

@@ -66,6 +66,8 @@ def _expansion_tree(text: str):
     if tree is None:
         tree = _p.parse(text, 0)
         with _lock:
+            if len(_parsed_expansions) > 64:  # bounded: admins edit lists over time
+                _parsed_expansions.clear()
             _parsed_expansions[text] = tree
     return tree
 

@@ -94,6 +94,10 @@ def _list_tag(name: str) -> str:
     return "L:" + name
 
 
+
+def _by_rule_id(item) -> str:
+    return item[0].id
+
 class Matcher:
     """A compiled rule set. Immutable and safe to share between threads."""
 
@@ -513,7 +517,9 @@ class Matcher:
         auto_actions = set()
         identity = folded.offsets is None
         span = folded.span
-        for rule, spans in fired.items():
+        # Rule ids order the evidence: the matchers fill ``fired`` in an order that depends on
+        # string hashing, and the same comment must read the same in every process.
+        for rule, spans in sorted(fired.items(), key=_by_rule_id):
             ordered = sorted(set(spans)) if len(spans) > 1 else spans
             if identity:
                 mapped = tuple([(s, e, original[s:e]) for s, e in ordered])

@@ -193,3 +193,28 @@ def test_anchor_and_triggers_validation():
     )
     assert [h.id for h in m.evaluate("the zebra crossing outside").rules] == ["extra"]
     assert m.evaluate("a crossing for zebras").rules == ()
+
+
+def test_verdicts_read_the_same_in_every_process():
+    """Rule and category order must not depend on Python's per-process string hashing."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import json; from policy.engine import compile_ruleset, load_default_document;"
+        "m = compile_ruleset(load_default_document());"
+        "texts = ['Karen from the Spalding practice lives at 14 Acacia Road PE11 2AB, f*cking liar, go tell her',"
+        " 'Total c*nts, I will smash your windows tonight, call me on 07700 900123'];"
+        "print(json.dumps([m.evaluate(t, platform='facebook').as_dict() for t in texts]))"
+    )
+    root = Path(__file__).resolve().parents[3]
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+    assert len(json.loads(outputs.pop())[0]["rules"]) >= 2

@@ -107,7 +107,11 @@ def channel_poll(*, channel_id: int, now: dt.datetime | None = None) -> PollOutc
         log.warning("channel %s poll failed: %s", channel_id, exc)
         return PollOutcome("failed", reason=str(exc))
     with transaction.atomic():
-        locked = Channel.objects.select_for_update().get(pk=channel_id)
+        # FOR NO KEY UPDATE: serialises polls of this channel, yet does not block the
+        # foreign-key checks (FOR KEY SHARE) of other transactions inserting rows for it
+        # (queue items): with FOR UPDATE a page's transaction waiting on a parent comment
+        # that a classify batch held deadlocked with that batch's commit (bench/ingest.py).
+        locked = Channel.objects.select_for_update(no_key=True).get(pk=channel_id)
         comments_upsert_batch(channel=locked, incomings=result.comments, received_at=now)
         fields = dict(last_polled_at=now, state_reason="")
         if locked.poll_cursor == cursor:
@@ -456,11 +460,12 @@ def _enqueue_classify_batch(comment_ids: list[int]) -> None:
 
 
 def comments_classify_batch(*, comment_ids: list[int]) -> dict[str, int]:
-    """Judge many new comments at once. A comment whose verdict needs a person (a flag, an
-    escalation, a signpost), or that was judged before (an edit), goes through
-    ``services.comment_classify`` so queue items, automatic decisions and paging behave
-    exactly as for one comment. The rest (most comments are fine) get their verdict and
-    audit event in two bulk INSERTs, under the same row locks and uniqueness guarantees."""
+    """Judge many new comments at once, in one transaction under the same row locks and
+    uniqueness guarantees as ``services.comment_classify``: verdicts and audit events in
+    bulk INSERTs; for verdicts that need a person, queue items, automatic decisions and
+    pages as ``comment_classify`` makes them (``_queue_items_create``). Measured: a flagged
+    comment cost ~16 queries one by one; a whole batch now costs a constant ~13, whatever its mix.
+    A comment judged before (an edit) goes through ``services.comment_classify``."""
     from policy.engine import AuthorHistory
 
     from moderation import services
@@ -474,10 +479,10 @@ def comments_classify_batch(*, comment_ids: list[int]) -> dict[str, int]:
     done = set(verdicts.filter(ruleset_version=version).values_list("comment_id", "comment_revision"))
     comments = [c for c in comments if (c.pk, c.revision) not in done]  # a repeated doorbell
     histories = _author_histories(comments)
-    fast, slow = [], []
+    fresh, slow = [], []
     for comment in comments:
         if comment.pk in seen or comment.revision != 1:
-            slow.append(comment.pk)
+            slow.append(comment.pk)  # an edit re-judges: queue_item_refresh's update path
             continue
         recent, violations = histories.get(comment.author_id, ([], set()))
         history = None
@@ -487,20 +492,21 @@ def comments_classify_batch(*, comment_ids: list[int]) -> dict[str, int]:
                 recent_texts=tuple(t for pk, t in recent if pk != comment.pk)[: services.AUTHOR_RECENT_TEXTS],
             )
         result = matcher.evaluate(comment.text, platform=comment.platform, received_at=comment.received_at, author=history)
-        if result.action != "allow" or result.escalation != "none" or result.signpost != "none":
-            slow.append(comment.pk)
-        else:
-            fast.append((comment, result))
-    judged = 0
-    if fast:
+        if result.action != Verdict.Action.ALLOW:
+            # Judged one by one, the author's later comments in this batch would see this
+            # verdict among their recent violations; so they do here (pk order).
+            violations.add(comment.pk)
+        fresh.append((comment, result))
+    judged = flagged = 0
+    if fresh:
         with transaction.atomic():
             # The same lock comment_classify takes, in pk order (no deadlocks between batches).
             locked = dict(
-                Comment.objects.select_for_update().filter(pk__in=[c.pk for c, _ in fast]).order_by("pk")
+                Comment.objects.select_for_update(no_key=True).filter(pk__in=[c.pk for c, _ in fresh]).order_by("pk")
                 .values_list("pk", "revision")
             )
             already = set(Verdict.objects.filter(comment_id__in=list(locked)).values_list("comment_id", flat=True))
-            todo = [(c, r) for c, r in fast if locked.get(c.pk) == c.revision and c.pk not in already]
+            todo = [(c, r) for c, r in fresh if locked.get(c.pk) == c.revision and c.pk not in already]
             verdicts = Verdict.objects.bulk_create([
                 Verdict(comment=c, comment_revision=c.revision, ruleset_version=version, action=r.action,
                         escalation=r.escalation, signpost=r.signpost, categories=list(r.categories),
@@ -515,9 +521,40 @@ def comments_classify_batch(*, comment_ids: list[int]) -> dict[str, int]:
                 for v in verdicts
             ])
             judged = len(verdicts)
+            flagged = _queue_items_create(
+                [(c, v) for (c, _), v in zip(todo, verdicts, strict=True) if services.needs_person(v)], matcher
+            )
     for comment_id in slow:
         services.comment_classify(comment_id=comment_id)
-    return {"bulk": judged, "one_by_one": len(slow)}
+    return {"bulk": judged, "needs_person": flagged, "one_by_one": len(slow)}
+
+
+def _queue_items_create(pairs, matcher) -> int:
+    """What ``comment_classify`` does for a new verdict that needs a person, for many at
+    once: queue items (due times from the rule set's calendar, no queries), automatic
+    decisions (moderation/decisions.py) and duty-manager pages after commit. Only for
+    comments with no earlier verdict, hence no queue item: plain INSERTs. Inside the
+    caller's transaction, under its comment locks."""
+    from moderation import decisions, notify, services
+    from moderation.models import QueueItem, Verdict
+
+    if not pairs:
+        return 0
+    items = []
+    now = timezone.now()
+    for comment, verdict in pairs:
+        item = QueueItem(comment=comment, **services.queue_item_fields(
+            comment=comment, verdict=verdict, calendar=matcher.calendar,
+            first_look_minutes=matcher.first_look_minutes))
+        if decisions.automatic_closes(verdict, item):
+            item.status, item.decided_at = QueueItem.Status.DECIDED, now
+        items.append(item)
+    items = QueueItem.objects.bulk_create(items)
+    decisions.apply_automatic_new([(item.verdict, item) for item in items])
+    for item in items:
+        if item.escalation == Verdict.Escalation.DUTY_MANAGER and item.notified_at is None:
+            notify.escalation_page_on_commit(item_id=item.pk)
+    return len(items)
 
 
 def _author_histories(comments) -> dict[int, tuple[list[tuple[int, str]], set[int]]]:

@@ -240,8 +240,9 @@ def comment_classify(*, comment_id: int) -> Verdict | None:
         author=_author_history(comment),
     )
     with transaction.atomic():
-        # Lock the comment: two classify tasks for the same comment serialise here.
-        locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        # Lock the comment: two classify tasks for the same comment serialise here. NO KEY:
+        # replies being inserted meanwhile (FK check, FOR KEY SHARE) need not wait for us.
+        locked = Comment.objects.select_for_update(no_key=True).get(pk=comment.pk)
         if locked.revision != comment.revision:
             return None  # an edit arrived meanwhile; its own task judges the new text
         existing = Verdict.objects.filter(
@@ -285,12 +286,9 @@ def comment_classify(*, comment_id: int) -> Verdict | None:
     return verdict
 
 
-def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> QueueItem:
-    """Create the queue item for a verdict that needs a person, or point it at a newer verdict.
-
-    Due times count from arrival in working time (DESIGN.md, service levels): first look
-    within FIRST_LOOK_MINUTES working minutes; a reply by the end of the next working day.
-    """
+def queue_item_fields(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> dict:
+    """A new queue item's fields for a verdict that needs a person: pure Python, no queries
+    (the due times come from the rule set's calendar), so a batch can bulk_create them."""
     needs_reply = verdict.signpost != Verdict.Signpost.NONE
     if verdict.escalation != Verdict.Escalation.NONE:
         priority = PRIORITY_ESCALATION
@@ -309,21 +307,30 @@ def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar, first_lo
     first_look = sla.first_look_due(
         calendar=calendar, received_at=comment.received_at, escalation=verdict.escalation, minutes=first_look_minutes
     )
-    item, created = QueueItem.objects.get_or_create(
-        comment=comment,
-        defaults=dict(
-            verdict=verdict,
-            priority=priority,
-            needs_reply=needs_reply,
-            escalation=verdict.escalation,
-            first_look_due=first_look,
-            reply_due=sla.reply_due(calendar=calendar, received_at=comment.received_at) if needs_reply else None,
-            platform=comment.platform,
-            channel_id=comment.channel_id,
-            action=verdict.action,
-            categories=list(verdict.categories),
-        ),
+    return dict(
+        verdict=verdict,
+        priority=priority,
+        needs_reply=needs_reply,
+        escalation=verdict.escalation,
+        first_look_due=first_look,
+        reply_due=sla.reply_due(calendar=calendar, received_at=comment.received_at) if needs_reply else None,
+        platform=comment.platform,
+        channel_id=comment.channel_id,
+        action=verdict.action,
+        categories=list(verdict.categories),
     )
+
+
+def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> QueueItem:
+    """Create the queue item for a verdict that needs a person, or point it at a newer verdict.
+
+    Due times count from arrival in working time (DESIGN.md, service levels): first look
+    within FIRST_LOOK_MINUTES working minutes; a reply by the end of the next working day.
+    """
+    defaults = queue_item_fields(comment=comment, verdict=verdict, calendar=calendar,
+                                 first_look_minutes=first_look_minutes)
+    priority, needs_reply = defaults["priority"], defaults["needs_reply"]
+    item, created = QueueItem.objects.get_or_create(comment=comment, defaults=defaults)
     if not created:
         # An edit re-judged the comment: it needs a fresh look whatever happened before.
         QueueItem.objects.filter(pk=item.pk).update(

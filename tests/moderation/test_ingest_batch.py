@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from moderation import services, tasks
 from moderation.ingest import comments_classify_batch, comments_upsert_batch
-from moderation.models import AuditEvent, Author, Comment, QueueItem, Verdict
+from moderation.models import AuditEvent, Author, Comment, Decision, PlatformAction, QueueItem, Verdict
 from moderation.services import IncomingComment
 from tests.factories import ChannelFactory
 
@@ -18,6 +19,7 @@ TEXTS = {
     "abuse": "You're all scum, every single one of you",
     "safeguarding": "My stepdad hits me when mum is at work and I'm scared to go home",
     "question": "Can I take ibuprofen after my covid booster?",
+    "profanity": "You are all useless c*nts",  # "apply automatically" in the default rule set
 }
 
 
@@ -67,8 +69,9 @@ def test_batch_classify_matches_the_per_row_service_and_is_idempotent():
     for pk in row_ids:
         services.comment_classify(comment_id=pk)
 
-    assert counts == {"bulk": 1, "one_by_one": 3}  # only the harmless one takes the bulk path
-    assert again == {"bulk": 0, "one_by_one": 0}
+    # Flagged comments are judged in the batch too (queue items, automatic decisions, pages).
+    assert counts == {"bulk": 4, "needs_person": 3, "one_by_one": 0}
+    assert again == {"bulk": 0, "needs_person": 0, "one_by_one": 0}
 
     def judged(ids):
         return [(v.action, v.escalation, v.signpost, sorted(v.categories), [r["id"] for r in v.rules])
@@ -88,5 +91,54 @@ def test_batch_classify_matches_the_per_row_service_and_is_idempotent():
 def test_batch_classify_after_a_per_row_classify_changes_nothing():
     ids = _store(ChannelFactory(), [_incoming("fine", 3)])
     services.comment_classify(comment_id=ids[0])
-    assert comments_classify_batch(comment_ids=ids) == {"bulk": 0, "one_by_one": 0}
+    assert comments_classify_batch(comment_ids=ids) == {"bulk": 0, "needs_person": 0, "one_by_one": 0}
     assert Verdict.objects.count() == 1
+
+
+def test_batch_makes_the_same_queue_items_decisions_and_pages_as_the_per_row_service(
+    django_capture_on_commit_callbacks, broker
+):
+    a, b = ChannelFactory(), ChannelFactory()
+    keys = ["fine", "abuse", "safeguarding", "question", "profanity"]
+    batch_ids = _store(a, [_incoming(k, 1) for k in keys])
+    row_ids = _store(b, [_incoming(k, 2) for k in keys])
+    with django_capture_on_commit_callbacks(execute=True):
+        comments_classify_batch(comment_ids=batch_ids)
+    batch_messages = sorted(name for name, _ in broker.messages())
+    for pk in row_ids:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.comment_classify(comment_id=pk)
+    row_messages = sorted(name for name, _ in broker.messages()[len(batch_messages):])
+    assert batch_messages == row_messages and batch_messages  # platform actions rung after commit
+
+    def items(ids):
+        return [(i.priority, i.status, i.needs_reply, i.escalation, i.action, sorted(i.categories),
+                 i.first_look_due - i.comment.received_at, i.reply_due and i.reply_due.date(),
+                 i.decided_at is not None, i.verdict.comment_id == i.comment_id)
+                for i in QueueItem.objects.filter(comment_id__in=ids).select_related("comment", "verdict")
+                .order_by("comment_id")]
+
+    def decided(ids):
+        return ([(d.kind, d.automatic, d.reason) for d in Decision.objects.filter(comment_id__in=ids).order_by("comment_id")],
+                sorted(PlatformAction.objects.filter(comment_id__in=ids).values_list("kind", "status")),
+                sorted((e.verb, e.system_actor, e.data.get("actions"), e.data.get("item_open"))
+                       for e in AuditEvent.objects.filter(comment_id__in=ids)))
+
+    assert items(batch_ids) == items(row_ids) and len(items(batch_ids)) == 4
+    assert decided(batch_ids) == decided(row_ids) and decided(batch_ids)[0]  # profanity: hidden automatically
+    strikes = dict(Author.objects.values_list("external_id", "strikes"))
+    assert strikes["author-profanity"] == 2  # one strike from each path
+
+
+def test_a_batch_of_flagged_comments_costs_a_constant_number_of_queries():
+    # One by one, a comment needing a person cost ~16 queries; the batch is flat in its size.
+    channel = ChannelFactory()
+    services._matcher()
+    counts = []
+    for n in (4, 24):
+        ids = _store(channel, [IncomingComment(external_id=f"q{n}-{i}", text=TEXTS[["abuse", "safeguarding", "profanity"][i % 3]],
+                                               author_external_id=f"author-{i % 2}") for i in range(n)])
+        with CaptureQueriesContext(connection) as queries:
+            assert comments_classify_batch(comment_ids=ids)["needs_person"] == n
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1] <= 20, counts

@@ -1,8 +1,10 @@
 """The Celery app: worker and beat share it; configuration comes from Django settings."""
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_init
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -10,6 +12,44 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("console")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+log = logging.getLogger(__name__)
+
+
+def _matcher_warm() -> None:
+    """Compile the published rule set (seconds of CPU) and judge one text, so the lazy parts
+    are built too. Never stops a worker from starting: on failure the first comment pays."""
+    try:
+        from django.utils import timezone
+
+        from moderation.services import _matcher
+
+        _matcher()[1].evaluate("warm up", platform="facebook", received_at=timezone.now())
+    except Exception:  # noqa: BLE001 - e.g. the database is not migrated yet
+        log.warning("could not warm the rule set matcher; the first comment will compile it", exc_info=True)
+
+
+@worker_init.connect
+def matcher_warm_before_fork(**kwargs):
+    # In the main process, before the pool forks: every prefork child inherits the compiled
+    # matcher (one compile per worker, not one per child, and none in front of a comment).
+    # Close the connection it used so no child inherits a live socket.
+    from django.db import connections
+
+    _matcher_warm()
+    connections.close_all()
+
+
+@worker_process_init.connect
+def matcher_warm_in_child(**kwargs):
+    # Inherited from the main process, this finds the matcher compiled and costs nothing;
+    # otherwise (a pool that does not fork from a warmed parent) it compiles here, before
+    # the child takes its first task.
+    from moderation import services
+    from policy import selectors
+
+    if selectors._cache["matcher"] is None and services._DEFAULT_MATCHER is None:
+        _matcher_warm()
 
 
 @app.on_after_finalize.connect

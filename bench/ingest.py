@@ -18,9 +18,10 @@ name (use a database of its own: the bench migrates it and adds rows). Then meas
 
 The comment mix is 90% ordinary comments and 10% (--flagged-share) texts from the
 evaluation set (abuse, personal information, safeguarding, crisis), most of which need a
-person and take the per-row path (queue item, automatic decision, paging). Before timing, a
-warm-up lets every worker process compile the rule set (~7 s of CPU each, once per process). Run on the same machine as PostgreSQL and Redis: all timings are
-wall-clock on one host.
+person (queue item, automatic decision, paging; judged in the same batch since the flagged
+path was batched). The worker compiles the rule set once, in its main process before the
+pool forks (config/celery.py); a warm-up still sends every process a task before timing.
+Run on the same machine as PostgreSQL and Redis: all timings are wall-clock on one host.
 """
 
 from __future__ import annotations
@@ -329,7 +330,8 @@ def main(argv=None) -> int:
         print(f"latency:  {total} one-comment deliveries at {achieved:.0f}/s: delivery-to-stored-verdict "
               f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {_pct(latencies, 95) * 1000:.0f} ms, "
               f"max {max(latencies) * 1000:.0f} ms", flush=True)
-        print(f"(host: {os.cpu_count()} CPUs; worker processes: {args.workers}; gunicorn workers: 2; "
+        print(f"(host: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+              f"worker processes: {args.workers}; gunicorn workers: 2; "
               f"flagged share {args.flagged_share:.0%}; "
               f"run at {timezone.now():%Y-%m-%d %H:%M} UTC)")
     finally:

@@ -354,6 +354,18 @@ def test_one_doorbell_drains_every_pending_delivery_and_later_doorbells_do_nothi
     assert Comment.objects.count() == 3
 
 
+def test_a_doorbell_whose_delivery_was_drained_still_drains_what_arrived_since(web):
+    # Otherwise the newest delivery waits behind every no-op doorbell queued before its own.
+    channel = ChannelFactory(platform="facebook", account_id=PAGE)
+    post_meta(web, fb_body(fb_change("1_510", "comment a")))
+    first = WebhookDelivery.objects.get()
+    tasks.webhookdelivery_process_task(delivery_id=first.pk)
+    post_meta(web, fb_body(fb_change("1_511", "comment b")))
+    assert tasks.webhookdelivery_process_task(delivery_id=first.pk) is None  # its own: done already
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"processed"}
+    assert Verdict.objects.filter(comment__channel=channel, is_current=True).count() == 2
+
+
 def test_a_delivery_that_cannot_be_processed_fails_alone(web):
     ChannelFactory(platform="facebook", account_id=PAGE)
     post_meta(web, fb_body(fb_change("1_600", "fine")))

@@ -80,3 +80,19 @@ def broker():
 
     yield Broker()
     client.delete("celery")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_sessions(django_db_setup, django_db_blocker):
+    """Threads that used the database (the live server behind the browser tests) can keep
+    a connection open past the last test, and PostgreSQL then refuses to drop the test
+    database. End those sessions just before pytest-django tears the database down."""
+    yield
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )

@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-# Replace (not prepend to) the script's own folder on the path: a bench/queue.py would
-# otherwise shadow the standard library's queue module.
+# Replace (not prepend to) the script's own folder on the path: a benchmark named like a
+# standard module (bench/queue.py once was) must never shadow it.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DJANGO_DEBUG", "1")

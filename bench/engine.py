@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# Python puts this script's folder first on sys.path; other benchmarks live here (e.g. a
-# bench/queue.py) and must not shadow standard-library modules the peer libraries import.
+# Python puts this script's folder first on sys.path; a benchmark named like a standard
+# module (bench/queue.py once was) must not shadow what the peer libraries import.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(ROOT))

@@ -29,8 +29,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# `python bench/ingest.py` puts bench/ first on sys.path, where a sibling script may shadow a
-# standard module (bench/queue.py shadows `queue`); run from the project root instead.
+# `python bench/ingest.py` puts bench/ first on sys.path, where a sibling script could shadow
+# a standard module (bench/queue.py once did); take it off and import from the project root.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse  # noqa: E402

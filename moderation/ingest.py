@@ -472,8 +472,6 @@ def comments_classify_batch(*, comment_ids: list[int]) -> dict[str, int]:
     pages as ``comment_classify`` makes them (``_queue_items_create``). Measured: a flagged
     comment cost ~16 queries one by one; a whole batch now costs a constant ~13, whatever its mix.
     A comment judged before (an edit) goes through ``services.comment_classify``."""
-    from policy.engine import AuthorHistory
-
     from moderation import services
     from moderation.models import AuditEvent, Comment, Verdict
     from moderation.text import storable_json
@@ -484,24 +482,18 @@ def comments_classify_batch(*, comment_ids: list[int]) -> dict[str, int]:
     seen = set(verdicts.values_list("comment_id", flat=True))
     done = set(verdicts.filter(ruleset_version=version).values_list("comment_id", "comment_revision"))
     comments = [c for c in comments if (c.pk, c.revision) not in done]  # a repeated doorbell
-    histories = _author_histories(comments)
+    histories = services.author_histories(comments)
     fresh, slow = [], []
     for comment in comments:
         if comment.pk in seen or comment.revision != 1:
             slow.append(comment.pk)  # an edit re-judges: queue_item_refresh's update path
             continue
-        recent, violations = histories.get(comment.author_id, ([], set()))
-        history = None
-        if comment.author_id is not None:
-            history = AuthorHistory(
-                recent_violations=len(violations - {comment.pk}),
-                recent_texts=tuple(t for pk, t in recent if pk != comment.pk)[: services.AUTHOR_RECENT_TEXTS],
-            )
+        history = services.author_history_for(comment, histories)
         result = matcher.evaluate(comment.text, platform=comment.platform, received_at=comment.received_at, author=history)
-        if result.action != Verdict.Action.ALLOW:
+        if result.action != Verdict.Action.ALLOW and comment.author_id is not None:
             # Judged one by one, the author's later comments in this batch would see this
             # verdict among their recent violations; so they do here (pk order).
-            violations.add(comment.pk)
+            histories[comment.author_id][1].add(comment.pk)
         fresh.append((comment, result))
     judged = flagged = 0
     if fresh:
@@ -561,36 +553,3 @@ def _queue_items_create(pairs, matcher) -> int:
         if item.escalation == Verdict.Escalation.DUTY_MANAGER and item.notified_at is None:
             notify.escalation_page_on_commit(item_id=item.pk)
     return len(items)
-
-
-def _author_histories(comments) -> dict[int, tuple[list[tuple[int, str]], set[int]]]:
-    """Per author: the most recent texts in the window (pk, text) and the ids of comments
-    with a current violating verdict; the caller excludes the comment being judged."""
-    from django.db.models import F, Window
-    from django.db.models.functions import RowNumber
-
-    from moderation import services
-    from moderation.models import Comment, Verdict
-
-    author_ids = {c.author_id for c in comments if c.author_id}
-    if not author_ids:
-        return {}
-    since = timezone.now() - services.AUTHOR_HISTORY_WINDOW
-    recent = (
-        Comment.objects.filter(author_id__in=author_ids, received_at__gte=since)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("author_id")], order_by=F("received_at").desc()))
-        .filter(rank__lte=services.AUTHOR_RECENT_TEXTS + 1)
-        .order_by("author_id", "rank")
-        .values_list("author_id", "pk", "text")
-    )
-    out: dict[int, tuple[list, set]] = {a: ([], set()) for a in author_ids}
-    for author_id, pk, text in recent:
-        out[author_id][0].append((pk, text))
-    violating = (
-        Verdict.objects.filter(comment__author_id__in=author_ids, comment__received_at__gte=since, is_current=True)
-        .exclude(action=Verdict.Action.ALLOW)
-        .values_list("comment__author_id", "comment_id")
-    )
-    for author_id, comment_id in violating:
-        out[author_id][1].add(comment_id)
-    return out

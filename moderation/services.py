@@ -177,18 +177,49 @@ def _enqueue_classify(comment_id: int) -> None:
     comment_classify_task.delay(comment_id=comment_id)
 
 
-def _author_history(comment: Comment):
+def author_histories(comments) -> dict[int, tuple[list[tuple[int, str]], set[int]]]:
+    """Per author of ``comments``: the most recent texts in the window as (pk, text), newest
+    first, and the ids of their comments with a current violating verdict. Two queries for
+    any number of comments; ``author_history_for`` leaves out the comment being judged."""
+    from django.db.models import Window
+    from django.db.models.functions import RowNumber
+
+    author_ids = {c.author_id for c in comments if c.author_id}
+    if not author_ids:
+        return {}
+    since = timezone.now() - AUTHOR_HISTORY_WINDOW
+    recent = (
+        Comment.objects.filter(author_id__in=author_ids, received_at__gte=since)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("author_id")], order_by=F("received_at").desc()))
+        # one more than needed: the comment being judged may be among them
+        .filter(rank__lte=AUTHOR_RECENT_TEXTS + 1)
+        .order_by("author_id", "rank")
+        .values_list("author_id", "pk", "text")
+    )
+    out: dict[int, tuple[list, set]] = {a: ([], set()) for a in author_ids}
+    for author_id, pk, text in recent:
+        out[author_id][0].append((pk, text))
+    violating = (
+        Verdict.objects.filter(comment__author_id__in=author_ids, comment__received_at__gte=since, is_current=True)
+        .exclude(action=Verdict.Action.ALLOW)
+        .values_list("comment__author_id", "comment_id")
+    )
+    for author_id, comment_id in violating:
+        out[author_id][1].add(comment_id)
+    return out
+
+
+def author_history_for(comment: Comment, histories: dict):
+    """The engine's AuthorHistory for ``comment`` from ``author_histories``, without itself."""
     from policy.engine import AuthorHistory
 
     if comment.author_id is None:
         return None
-    since = timezone.now() - AUTHOR_HISTORY_WINDOW
-    earlier = Comment.objects.filter(author_id=comment.author_id, received_at__gte=since).exclude(pk=comment.pk)
-    violations = Verdict.objects.filter(
-        comment__in=earlier, is_current=True
-    ).exclude(action=Verdict.Action.ALLOW).count()
-    texts = tuple(earlier.order_by("-received_at").values_list("text", flat=True)[:AUTHOR_RECENT_TEXTS])
-    return AuthorHistory(recent_violations=violations, recent_texts=texts)
+    recent, violations = histories.get(comment.author_id, ([], set()))
+    return AuthorHistory(
+        recent_violations=len(violations - {comment.pk}),
+        recent_texts=tuple(t for pk, t in recent if pk != comment.pk)[:AUTHOR_RECENT_TEXTS],
+    )
 
 
 def _matcher():
@@ -237,7 +268,7 @@ def comment_classify(*, comment_id: int) -> Verdict | None:
         comment.text,
         platform=comment.platform,
         received_at=comment.received_at,
-        author=_author_history(comment),
+        author=author_history_for(comment, author_histories([comment])),
     )
     with transaction.atomic():
         # Lock the comment: two classify tasks for the same comment serialise here. NO KEY:

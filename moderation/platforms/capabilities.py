@@ -12,6 +12,9 @@ from typing import NamedTuple
 class Capability(NamedTuple):
     supported: bool
     note: str = ""
+    # What the platform really does when we ask for this action, when it is not the action
+    # itself (X "block" is a mute): the console names it in its confirmations.
+    applies_as: str = ""
 
 
 ACTIONS = ("hide", "unhide", "delete", "block", "reply")
@@ -42,7 +45,13 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
         "hide": Capability(True, "X hides replies only in conversations our account started."),
         "unhide": Capability(True, "Only in conversations our account started."),
         "delete": Capability(False, "X does not let us delete other people's posts; hide the reply instead."),
-        "block": Capability(False, "Blocking through X's API needs an Enterprise plan; mute the account in the X app instead."),
+        # Blocking is Enterprise-only (README §5.3); mute is the documented fallback.
+        "block": Capability(
+            True,
+            "X's API blocks only on Enterprise plans, so this mutes the author instead: our account stops "
+            "seeing their posts, but they can still reply, so hide their replies as they come.",
+            applies_as="mute",
+        ),
         "reply": Capability(True),
     },
 }

@@ -1,6 +1,6 @@
 """X API v2 (README §5): poll /users/:id/mentions with since_id; Account Activity webhooks
 (CRC + base64 signature); hide/unhide replies and reply. X cannot delete others' posts, and
-blocking needs an Enterprise plan."""
+blocking needs an Enterprise plan, so "block" mutes the author (and "unblock" unmutes)."""
 
 from __future__ import annotations
 
@@ -122,6 +122,15 @@ class XClient(PlatformClient):
         if kind == "reply":
             return self._json(self.request("POST", "tweets", json_body={
                 "text": payload.get("message", ""), "reply": {"in_reply_to_tweet_id": comment_external_id}}))
+        if kind in ("block", "unblock"):
+            # POST /2/users/:id/blocking is Enterprise-only (README §5.3); muting is what an
+            # ordinary plan may do, and capabilities.py tells officers that is what happens.
+            if not author_external_id:
+                raise NotSupported("x: the post has no author id to mute")
+            if kind == "block":
+                return self._json(self.request("POST", f"users/{self.account_id}/muting",
+                                               json_body={"target_user_id": author_external_id}))
+            return self._json(self.request("DELETE", f"users/{self.account_id}/muting/{author_external_id}"))
         raise NotSupported(f"x: the API cannot {kind} on an ordinary plan")
 
 

@@ -454,6 +454,27 @@ class Handler(BaseHTTPRequestHandler):
             reply = w.add_comment("x", account.account_id, params.get("text", ""), author_id=account.account_id,
                                   author_name="NHSLincsICB", parent_id=parent.id, thread_id=parent.thread_id)
             return 201, {"data": {"id": reply.id, "text": reply.text, "edit_history_tweet_ids": [reply.id]}}
+        if len(segs) == 3 and segs[0] == "users" and segs[2] in ("muting", "blocking") and method == "POST":
+            account = w.account("x", segs[1])
+            if account is None:
+                raise _problem(404, "Not Found")
+            self._require("x", account)
+            if segs[2] == "blocking":  # Enterprise-only (README §5.3): an ordinary app is refused
+                raise _problem(403, "Forbidden: blocking requires an Enterprise plan")
+            target = str(params.get("target_user_id") or "")
+            if not target:
+                raise _problem(400, "Invalid Request")
+            with w.lock:
+                account.muted.add(target)
+            return 200, {"data": {"muting": True}}
+        if len(segs) == 4 and segs[0] == "users" and segs[2] == "muting" and method == "DELETE":
+            account = w.account("x", segs[1])
+            if account is None:
+                raise _problem(404, "Not Found")
+            self._require("x", account)
+            with w.lock:
+                account.muted.discard(segs[3])
+            return 200, {"data": {"muting": False}}
         if len(segs) == 2 and segs[0] == "tweets" and method == "DELETE":
             account, comment = w.find_comment("x", segs[1])
             if comment is None:

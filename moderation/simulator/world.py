@@ -47,6 +47,7 @@ class Account:
     by_id: dict[str, SimComment] = field(default_factory=dict)
     blocked: set[str] = field(default_factory=set)
     banned: set[str] = field(default_factory=set)
+    muted: set[str] = field(default_factory=set)  # X: the fallback for blocking
 
 
 class World:

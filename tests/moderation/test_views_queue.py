@@ -135,6 +135,10 @@ def test_comment_page_offers_only_what_the_platform_supports(client_for, officer
     assert 'name="kind" value="hide"' in body
     assert 'name="kind" value="delete"' not in body
     assert "X does not let us delete other people&#x27;s posts; hide the reply instead." in body
+    # Block is offered on X, named for what it does there: a mute.
+    assert 'name="kind" value="block"' in body
+    assert "Hide this comment and mute its author on X?" in body and "Block (mute)" in body
+    assert "X&#x27;s API blocks only on Enterprise plans, so this mutes the author instead" in body
 
 
 def test_comment_page_htmx_partial_unknown_wrong_role_method(client_for, officer, policy_admin):

@@ -107,12 +107,43 @@ def test_youtube_block_rejects_and_bans_the_author(sim):
     assert sim.world.account("youtube", ACCOUNTS["youtube"]).banned == {"UCspammer"}
 
 
-@pytest.mark.parametrize("platform,kind", [("instagram", "block"), ("x", "delete"), ("x", "block")])
+@pytest.mark.parametrize("platform,kind", [("instagram", "block"), ("x", "delete")])
 def test_what_the_platform_cannot_do_is_refused_without_a_call(sim, platform, kind):
     comment = sim.world.add_comment(platform, ACCOUNTS[platform], "x")
     before = len(sim.world.requests)
     with pytest.raises(NotSupported):
         client(platform).apply(kind, comment_external_id=comment.id, author_external_id=comment.author_id)
+    assert len(sim.world.requests) == before
+
+
+def test_x_block_mutes_the_author_because_blocking_is_enterprise_only(sim):
+    comment = sim.world.add_comment("x", ACCOUNTS["x"], "spam", author_id="1465500000000000042")
+    x = client("x")
+    response = x.apply("block", comment_external_id=comment.id, author_external_id="1465500000000000042")
+    account = sim.world.account("x", ACCOUNTS["x"])
+    assert (response, account.muted, account.blocked) == ({"data": {"muting": True}}, {"1465500000000000042"}, set())
+    assert sim.world.requests[-1] == ("x", "POST", f"users/{ACCOUNTS['x']}/muting")
+    # Unmute: DELETE /2/users/:source/muting/:target.
+    assert x.apply("unblock", comment_external_id=comment.id, author_external_id="1465500000000000042") == {
+        "data": {"muting": False}}
+    assert account.muted == set()
+    assert sim.world.requests[-1] == ("x", "DELETE", f"users/{ACCOUNTS['x']}/muting/1465500000000000042")
+
+
+def test_x_mute_sends_the_documented_request(httpserver, settings):
+    settings.X_API_BASE = httpserver.url_for("/2")
+    httpserver.expect_oneshot_request(
+        f"/2/users/{ACCOUNTS['x']}/muting", method="POST", json={"target_user_id": "42"},
+        headers={"Authorization": f"Bearer {TOKENS['x']}"},
+    ).respond_with_json({"data": {"muting": True}})
+    assert client("x").apply("block", comment_external_id="1", author_external_id="42") == {"data": {"muting": True}}
+    httpserver.check_assertions()
+
+
+def test_x_block_without_an_author_is_refused_without_a_call(sim):
+    before = len(sim.world.requests)
+    with pytest.raises(NotSupported):
+        client("x").apply("block", comment_external_id="1")
     assert len(sim.world.requests) == before
 
 

@@ -220,6 +220,18 @@ PLATFORM_HTTP_TIMEOUT = float(env("PLATFORM_HTTP_TIMEOUT", "10"))
 META_APP_SECRET = env("META_APP_SECRET")
 META_VERIFY_TOKEN = env("META_VERIFY_TOKEN")
 X_CONSUMER_SECRET = env("X_CONSUMER_SECRET")
+# OAuth token endpoints, settings like the base URLs so tests and the simulator point them at
+# a local server: Google (YouTube, ~1 h access tokens), X (2 h, rotating refresh tokens) and
+# Instagram Login (60-day tokens renewed daily). See README "Platforms".
+GOOGLE_TOKEN_URL = env("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")
+X_TOKEN_URL = env("X_TOKEN_URL", "https://api.x.com/2/oauth2/token")
+INSTAGRAM_REFRESH_URL = env("INSTAGRAM_REFRESH_URL", "https://graph.instagram.com/refresh_access_token")
+# The OAuth apps' client credentials: one app per platform serves every channel, so they are
+# deployment settings, not stored per channel. X_CLIENT_SECRET is empty for a public client.
+GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID")
+GOOGLE_CLIENT_SECRET = env("GOOGLE_CLIENT_SECRET")
+X_CLIENT_ID = env("X_CLIENT_ID")
+X_CLIENT_SECRET = env("X_CLIENT_SECRET")
 # How often beat looks for channels due a poll (each channel has its own interval).
 POLL_SCHEDULER_SECONDS = int(env("POLL_SCHEDULER_SECONDS", "10"))
 # Largest webhook body accepted (bytes). Meta batches up to ~1000 changes per delivery,

@@ -24,3 +24,7 @@ CACHES["default"]["KEY_PREFIX"] = "test"  # noqa: F405
 META_APP_SECRET = "test-meta-app-secret"
 META_VERIFY_TOKEN = "test-meta-verify-token"
 X_CONSUMER_SECRET = "test-x-consumer-secret"
+GOOGLE_CLIENT_ID = "test-google-client.apps.googleusercontent.com"
+GOOGLE_CLIENT_SECRET = "test-google-client-secret"
+X_CLIENT_ID = "test-x-client-id"
+X_CLIENT_SECRET = "test-x-client-secret"

@@ -17,11 +17,14 @@ def client_class(platform: str):
 
 
 def client_for(channel):
-    """The platform client for a Channel, with its credentials decrypted in memory only."""
+    """The platform client for a Channel, with its credentials decrypted in memory only;
+    refreshed tokens are stored back on the channel (moderation/tokens.py)."""
     from moderation.crypto import decrypt_credentials
+    from moderation.tokens import ChannelTokenStore
 
     return client_class(channel.platform)(
-        account_id=channel.account_id, credentials=decrypt_credentials(channel.credentials_encrypted)
+        account_id=channel.account_id, credentials=decrypt_credentials(channel.credentials_encrypted),
+        token_store=ChannelTokenStore(channel.pk),
     )
 
 

@@ -13,6 +13,14 @@ Errors are classified once, here, so tasks decide what to do from the class alon
 
 Access tokens travel only in the ``Authorization`` header (never in a URL, so never in an
 exception that prints one) and every error message passes through ``redact`` first.
+
+OAuth refresh (YouTube, X, Instagram with Instagram Login): a client whose platform can
+refresh (``refresh_grant``) does so when a call answers 401/190 (``AuthExpired``) or
+before the first call when the stored ``expires_at`` has passed (``refresh_due``), then
+retries the call ONCE; a second ``AuthExpired``, or a refresh the platform refuses, is
+raised as ``AuthExpired`` (the channel needs a person). The client never stores tokens:
+``token_store`` (moderation/tokens.py for a Channel) persists the new pair, encrypted,
+under the channel's row lock, so two workers never spend one rotating refresh token.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 
 import requests
@@ -35,6 +44,9 @@ MAX_PAGES_PER_POLL = 10
 # Errors stored on a row or shown to an officer are cut to this (PlatformAction.last_error is
 # unbounded text, Channel.state_reason is 500 characters).
 MAX_ERROR_CHARS = 400
+# Refresh this long before the stored expiry rather than spend a call on a certain 401: a
+# poll takes seconds, and clocks (ours, the platform's) disagree by a few.
+REFRESH_MARGIN_SECONDS = 60
 
 
 class PlatformError(Exception):
@@ -133,12 +145,15 @@ class PlatformClient:
     base_setting = ""
 
     def __init__(self, *, account_id: str, credentials: dict, base_url: str | None = None,
-                 timeout: float | None = None, session: requests.Session | None = None):
+                 timeout: float | None = None, session: requests.Session | None = None, token_store=None):
         self.account_id = account_id
         self.credentials = credentials
         self.base_url = (base_url or getattr(settings, self.base_setting)).rstrip("/")
         self.timeout = timeout if timeout is not None else settings.PLATFORM_HTTP_TIMEOUT
         self.session = session or requests.Session()
+        # Persists refreshed credentials (moderation/tokens.py); None: kept in memory only.
+        self.token_store = token_store
+        self.refreshed = False  # at most one refresh per client (one poll, one action)
 
     def __repr__(self) -> str:  # never the credentials
         return f"<{type(self).__name__} account={self.account_id}>"
@@ -148,12 +163,106 @@ class PlatformClient:
         return str(self.credentials.get("access_token", ""))
 
     def _secrets(self):
-        return [str(v) for v in self.credentials.values() if isinstance(v, str)]
+        return [str(v) for v in self.credentials.values() if isinstance(v, str)] + self._app_secrets()
+
+    def _app_secrets(self) -> list[str]:
+        """The OAuth app's client secret(s), redacted from errors like the tokens."""
+        return []
 
     def _headers(self) -> dict:
         return {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
 
+    # OAuth refresh (module docstring) -----------------------------------------------------
+    def can_refresh(self) -> bool:
+        """Whether these credentials can be refreshed without a person (a refresh token...)."""
+        return False
+
+    def refresh_due(self, now: float) -> bool:
+        """Refresh before calling: the stored expiry has passed (or is within the margin)."""
+        try:
+            expires_at = float(self.credentials["expires_at"])
+        except (KeyError, TypeError, ValueError):
+            return False
+        return now >= expires_at - REFRESH_MARGIN_SECONDS
+
+    def refresh_grant(self, credentials: dict) -> dict:
+        """Call the platform's token endpoint with ``credentials``; return the fields to store
+        (``access_token``, ``expires_at``, a rotated ``refresh_token``). Raises AuthExpired
+        when the platform refuses (revoked, spent), TransientError/RateLimited otherwise."""
+        raise NotImplementedError
+
+    def refresh(self) -> None:
+        """Refresh once, through the token store when there is one (it serialises refreshers
+        and may hand back a token another worker already obtained)."""
+        self.refreshed = True
+        if self.token_store is not None:
+            self.credentials = self.token_store.refresh(self)
+        else:
+            self.credentials = {**self.credentials, **self.refresh_grant(dict(self.credentials))}
+
+    def _token_endpoint_error(self, response: requests.Response, secrets) -> PlatformError:
+        """Classify an OAuth token endpoint's refusal (RFC 6749 §5.2 ``error`` codes)."""
+        body = self._json(response)
+        body = body if isinstance(body, dict) else {}
+        error = body.get("error")
+        if isinstance(error, dict):  # a Graph error object (Instagram's refresh endpoint)
+            code, detail = f"code {error.get('code')}", str(error.get("message") or "")[:200]
+        else:
+            code = str(error or f"HTTP {response.status_code}")[:60]
+            detail = str(body.get("error_description") or "")[:200]
+        message = redact(f"{self.platform}: token refresh refused ({code})" + (f": {detail}" if detail else ""), secrets)
+        status = response.status_code
+        if status == 429:
+            return RateLimited(message, retry_after=60, status=status, code=code)
+        if status >= 500:
+            return TransientError(redact(f"{self.platform}: token endpoint error (HTTP {status})", secrets), status=status)
+        # invalid_grant (Google: expired or revoked), invalid_request (X: a spent rotating
+        # refresh token), invalid_client/unauthorized_client (our app's id or secret):
+        # retrying cannot help; a person must reconnect the account or fix the settings.
+        return AuthExpired(message, status=status, code=code)
+
+    def _token_post(self, url: str, *, data: dict, credentials: dict, auth=None, headers=None,
+                    method: str = "POST") -> dict:
+        """One call to a token endpoint: errors classified and redacted like any other (with
+        the credentials being refreshed, which may be newer than ``self.credentials``)."""
+        secrets = self._secrets() + [str(v) for v in credentials.values() if isinstance(v, str)]
+        try:
+            response = self.session.request(method, url, data=data if method == "POST" else None,
+                                            params=data if method != "POST" else None, auth=auth,
+                                            headers={"Accept": "application/json", **(headers or {})},
+                                            timeout=self.timeout)
+        except requests.Timeout:
+            raise TransientError(f"{self.platform}: token endpoint timed out after {self.timeout:g}s") from None
+        except requests.RequestException as exc:
+            raise TransientError(f"{self.platform}: token endpoint unreachable ({type(exc).__name__})") from None
+        if response.status_code >= 400:
+            raise self._token_endpoint_error(response, secrets)
+        body = self._json(response)
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise TransientError(f"{self.platform}: token endpoint answered without an access token")
+        return body
+
+    @staticmethod
+    def _expiry(body: dict, now: float | None = None) -> dict:
+        try:
+            return {"expires_at": int((now or time.time()) + float(body["expires_in"]))}
+        except (KeyError, TypeError, ValueError):
+            return {}
+
+    # HTTP --------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, params=None, data=None, json_body=None) -> requests.Response:
+        if not self.refreshed and self.can_refresh() and self.refresh_due(time.time()):
+            self.refresh()
+        try:
+            return self._send(method, path, params=params, data=data, json_body=json_body)
+        except AuthExpired:
+            if self.refreshed or not self.can_refresh():
+                raise
+            self.refresh()
+            # Once: a second AuthExpired means the new token is refused too.
+            return self._send(method, path, params=params, data=data, json_body=json_body)
+
+    def _send(self, method: str, path: str, *, params=None, data=None, json_body=None) -> requests.Response:
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
         try:
             response = self.session.request(

@@ -4,6 +4,10 @@
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
+
 from moderation.platforms.base import MAX_PAGES_PER_POLL, FetchResult, NotSupported, WebhookEvent, parse_time
 from moderation.platforms.meta import GraphClient
 from moderation.services import IncomingComment
@@ -34,6 +38,31 @@ def _incoming(item: dict, *, account_id: str, media_id: str, permalink: str, par
 class InstagramClient(GraphClient):
     platform = "instagram"
     base_setting = "INSTAGRAM_API_BASE"
+
+    # Instagram Login long-lived tokens (60 days) may be refreshed once 24 h old (README
+    # §3.1): renewing daily keeps them ~59 days from expiry, so an outage of weeks is ridden out.
+    REFRESH_AFTER_SECONDS = 24 * 3600
+
+    def can_refresh(self) -> bool:
+        # Only Instagram Login tokens carry an expiry; a Facebook Login Page token has none
+        # and does not expire (README §1.4), so it is never "refreshed".
+        return bool(self.credentials.get("expires_at"))
+
+    def refresh_due(self, now: float) -> bool:
+        try:
+            issued_at = float(self.credentials.get("issued_at") or 0)
+        except (TypeError, ValueError):
+            issued_at = 0.0
+        return now - issued_at >= self.REFRESH_AFTER_SECONDS or super().refresh_due(now)
+
+    def refresh_grant(self, credentials: dict) -> dict:
+        """GET INSTAGRAM_REFRESH_URL?grant_type=ig_refresh_token; the token goes in the
+        Authorization header like every other call, never in the URL (which logs keep)."""
+        now = time.time()
+        body = self._token_post(settings.INSTAGRAM_REFRESH_URL, credentials=credentials, method="GET",
+                                data={"grant_type": "ig_refresh_token"},
+                                headers={"Authorization": f"Bearer {credentials.get('access_token', '')}"})
+        return {"access_token": str(body["access_token"]), "issued_at": int(now), **self._expiry(body, now)}
 
     def fetch_since(self, cursor: dict) -> FetchResult:
         """Cursor: {"media": {media id: unix seconds of the newest comment seen}}.

@@ -70,14 +70,15 @@ class GraphClient(PlatformClient):
         super().__init__(**kwargs)
         self.usage_backoff = 0.0
 
-    def request(self, method, path, *, params=None, data=None, json_body=None):
+    def _send(self, method, path, *, params=None, data=None, json_body=None):
         params = dict(params or {})
         if settings.META_APP_SECRET and self.token:
             # Hardening Meta recommends: proves the caller holds the app secret (README §1.1).
+            # Computed per call: a refreshed token needs a new proof.
             params["appsecret_proof"] = hmac.new(
                 settings.META_APP_SECRET.encode(), self.token.encode(), hashlib.sha256
             ).hexdigest()
-        return super().request(method, path, params=params, data=data, json_body=json_body)
+        return super()._send(method, path, params=params, data=data, json_body=json_body)
 
     def _check_usage(self, response: requests.Response) -> None:
         self.usage_backoff = max(self.usage_backoff, usage_backoff_seconds(response.headers))

@@ -1,6 +1,7 @@
 """X API v2 (README §5): poll /users/:id/mentions with since_id; Account Activity webhooks
 (CRC + base64 signature); hide/unhide replies and reply. X cannot delete others' posts, and
-blocking needs an Enterprise plan, so "block" mutes the author (and "unblock" unmutes)."""
+blocking needs an Enterprise plan, so "block" mutes the author (and "unblock" unmutes).
+User access tokens live 2 h and are refreshed with single-use, rotating refresh tokens."""
 
 from __future__ import annotations
 
@@ -83,6 +84,25 @@ class XClient(PlatformClient):
         if status >= 500:
             return TransientError(f"x: temporary error ({label})", status=status)
         return PermanentError(f"x: refused ({label})", status=status)
+
+    def can_refresh(self) -> bool:
+        return bool(self.credentials.get("refresh_token"))
+
+    def _app_secrets(self) -> list[str]:
+        return [settings.X_CLIENT_SECRET]
+
+    def refresh_grant(self, credentials: dict) -> dict:
+        """POST X_TOKEN_URL grant_type=refresh_token (README §5.5). A confidential client
+        authenticates with HTTP Basic (client id, secret); a public one sends its client id.
+        X rotates refresh tokens: the one we send is spent whatever happens next, so the new
+        pair must be stored before anything else (moderation/tokens.py does, under a lock)."""
+        auth = (settings.X_CLIENT_ID, settings.X_CLIENT_SECRET) if settings.X_CLIENT_SECRET else None
+        body = self._token_post(settings.X_TOKEN_URL, credentials=credentials, auth=auth, data={
+            "grant_type": "refresh_token", "refresh_token": credentials.get("refresh_token", ""),
+            "client_id": settings.X_CLIENT_ID})
+        # No new refresh token (offline.access withdrawn): the spent one must not be kept.
+        return {"access_token": str(body["access_token"]), "refresh_token": str(body.get("refresh_token") or ""),
+                **self._expiry(body)}
 
     def fetch_since(self, cursor: dict) -> FetchResult:
         """Cursor: {"since_id"} between rounds; mid-round also "pagination_token" and

@@ -1,10 +1,14 @@
 """YouTube Data API v3 (README §4): poll commentThreads (no push exists for comments);
-"hide" is heldForReview, "delete" is rejected, "block" is rejected + banAuthor."""
+"hide" is heldForReview, "delete" is rejected, "block" is rejected + banAuthor. Access
+tokens last about an hour: refreshed at Google's token endpoint with the stored refresh
+token (README §4.4); ``invalid_grant`` there means revoked, and the channel needs a person."""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 from moderation.platforms.base import (
     MAX_PAGES_PER_POLL,
@@ -75,6 +79,24 @@ class YouTubeClient(PlatformClient):
         if status >= 500 or reasons & {"backendError", "internalError"}:
             return TransientError(f"youtube: temporary error ({label})", status=status)
         return PermanentError(f"youtube: refused ({label})", status=status, code=label)
+
+    def can_refresh(self) -> bool:
+        return bool(self.credentials.get("refresh_token"))
+
+    def _app_secrets(self) -> list[str]:
+        return [settings.GOOGLE_CLIENT_SECRET]
+
+    def refresh_grant(self, credentials: dict) -> dict:
+        """POST GOOGLE_TOKEN_URL grant_type=refresh_token with the OAuth app's client id and
+        secret (settings: one Google Cloud project serves every channel). Google does not
+        rotate refresh tokens, but one it sends back replaces ours."""
+        body = self._token_post(settings.GOOGLE_TOKEN_URL, credentials=credentials, data={
+            "grant_type": "refresh_token", "refresh_token": credentials.get("refresh_token", ""),
+            "client_id": settings.GOOGLE_CLIENT_ID, "client_secret": settings.GOOGLE_CLIENT_SECRET})
+        fresh = {"access_token": str(body["access_token"]), **self._expiry(body)}
+        if body.get("refresh_token"):
+            fresh["refresh_token"] = str(body["refresh_token"])
+        return fresh
 
     def fetch_since(self, cursor: dict) -> FetchResult:
         """Cursor: {"watermark": ISO time} between rounds; mid-round also "page_token" and

@@ -9,6 +9,13 @@ the endpoints we use, plus a small control API under /_sim/ for tests and demos.
     POST /_sim/faults     {"platform", "kind": throttle|expired|outage, ["count", "retry_after"]}
     DELETE /_sim/faults   clear all faults
     GET  /_sim/comments?platform=&id=   one comment's state (hidden, deleted, moderation status)
+    POST /_sim/tokens     {"platform", "account_id", "access_token", ["refresh_token", "expires_in"]}
+    POST /_sim/tokens/expire  {"platform", "account_id"}     POST /_sim/tokens/revoke  (same)
+
+OAuth token endpoints (point the *_TOKEN_URL settings here):
+    POST /google/token                   Google: grant_type=refresh_token, client_id, client_secret
+    POST /x/2/oauth2/token               X: grant_type=refresh_token (rotating, single-use)
+    GET  /instagram/refresh_access_token Instagram Login: grant_type=ig_refresh_token
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 from moderation.simulator.world import SimComment, World
 
 PREFIXES = {"facebook": "facebook/v25.0", "instagram": "instagram/v25.0", "youtube": "youtube/v3", "x": "x/2"}
+TOKEN_PATHS = {"google/token": "youtube", "x/2/oauth2/token": "x", "instagram/refresh_access_token": "instagram"}
 
 
 def _iso(ts: float, *, meta: bool = False, ms: bool = False) -> str:
@@ -122,6 +130,10 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if path.startswith("_sim/"):
                 raise Reply(*self._control(method, path[5:], query, form))
+            if path in TOKEN_PATHS:
+                platform = TOKEN_PATHS[path]
+                self.world.log(platform, method, "oauth2/token")
+                raise Reply(*self._token_endpoint(platform, method, {**query, **form}))
             for platform, prefix in PREFIXES.items():
                 if path == prefix or path.startswith(prefix + "/"):
                     rest = path[len(prefix):].strip("/")
@@ -166,8 +178,57 @@ class Handler(BaseHTTPRequestHandler):
     def _require(self, platform: str, account) -> None:
         if account is None:
             raise self._not_found(platform)
-        if self._token() != account.token:
+        if self._token() != account.token or self.world.token_expired(account):
             raise fault_reply(platform, {"kind": "expired"})
+
+    # -- OAuth token endpoints (README §4.4, §5.5, §3.1) ------------------------------------
+    def _client_ok(self, platform: str, params) -> bool:
+        expected = self.world.oauth_clients.get(platform)
+        if expected is None:
+            return True
+        auth = self.headers.get("Authorization") or ""
+        if auth.startswith("Basic "):
+            try:
+                client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            except ValueError:
+                return False
+        else:
+            client_id, secret = params.get("client_id", ""), params.get("client_secret", "")
+        return (client_id, secret) == expected
+
+    def _token_endpoint(self, platform, method, params):
+        w = self.world
+        if platform == "instagram":
+            if method != "GET" or params.get("grant_type") != "ig_refresh_token":
+                raise _graph_error(100, "Unsupported request: grant_type must be ig_refresh_token")
+            if w.token_hook:
+                w.token_hook(platform)
+            account = w.renew("instagram", self._token() or params.get("access_token", ""))
+            if account is None:
+                raise _graph_error(190, "Error validating access token: Session has expired.", subcode=463)
+            return 200, {"access_token": account.token, "token_type": "bearer",
+                         "expires_in": w.token_lifetimes["instagram"]}
+        if method != "POST" or params.get("grant_type") != "refresh_token":
+            return 400, {"error": "unsupported_grant_type", "error_description": "grant_type must be refresh_token"}
+        if not self._client_ok(platform, params):
+            return 401, {"error": "invalid_client" if platform == "youtube" else "unauthorized_client",
+                         "error_description": "The OAuth client was not found."}
+        if w.token_hook:
+            w.token_hook(platform)
+        issued = w.refresh(platform, params.get("refresh_token", ""))
+        if issued is None:
+            if platform == "youtube":
+                return 400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
+            return 400, {"error": "invalid_request", "error_description": "Value passed for the token was invalid."}
+        _, access, refresh = issued
+        body = {"access_token": access, "token_type": "bearer" if platform == "x" else "Bearer",
+                "expires_in": w.token_lifetimes[platform]}
+        if platform == "youtube":
+            body["scope"] = "https://www.googleapis.com/auth/youtube.force-ssl"
+        else:
+            body.update(scope="tweet.read users.read tweet.write tweet.moderate.write offline.access",
+                        refresh_token=refresh)
+        return 200, body
 
     def _not_found(self, platform: str) -> Reply:
         if platform in ("facebook", "instagram"):
@@ -192,6 +253,14 @@ class Handler(BaseHTTPRequestHandler):
                 return 404, {"error": "no such comment"}
             return 200, {"id": c.id, "text": c.text, "hidden": c.hidden, "deleted": c.deleted,
                          "moderation_status": c.moderation_status}
+        if path == "tokens" and method == "POST":
+            expires_in = form.get("expires_in")
+            w.set_tokens(form["platform"], form["account_id"], access=form["access_token"],
+                         refresh=form.get("refresh_token", ""), expires_in=None if expires_in is None else float(expires_in))
+            return 201, {"ok": True}
+        if path in ("tokens/expire", "tokens/revoke") and method == "POST":
+            (w.expire_token if path.endswith("expire") else w.revoke)(form["platform"], form["account_id"])
+            return 200, {"ok": True}
         if path == "faults" and method == "POST":
             w.set_fault(form["platform"], form["kind"], count=form.get("count"), retry_after=int(form.get("retry_after", 60)))
             return 201, {"ok": True}

@@ -19,6 +19,8 @@ DEMO_ACCOUNTS = [
     ("x", "98765432", "demo-x-token"),
 ]
 FAULT_KINDS = ("throttle", "expired", "outage")
+# Access token lifetimes the platforms document (README §4.4, §5.5, §3.1), in seconds.
+TOKEN_LIFETIMES = {"youtube": 3600, "x": 7200, "instagram": 60 * 24 * 3600}
 
 
 @dataclass
@@ -48,6 +50,12 @@ class Account:
     blocked: set[str] = field(default_factory=set)
     banned: set[str] = field(default_factory=set)
     muted: set[str] = field(default_factory=set)  # X: the fallback for blocking
+    # OAuth (README §4.4, §5.5, §3.1): the access token stops working at ``token_expires``
+    # (None: never); ``refresh_token`` buys a new one at the token endpoint. X rotates it.
+    refresh_token: str = ""
+    token_expires: float | None = None
+    refreshes: int = 0  # successful refreshes, for tests and the demo's log
+    spent_refresh_tokens: set[str] = field(default_factory=set)
 
 
 class World:
@@ -63,6 +71,13 @@ class World:
         # Time of the newest comment handed out, so ids/times are strictly increasing even
         # when many comments are added within one clock tick.
         self._last_time = 0.0
+        # OAuth apps the token endpoints accept: platform -> (client id, client secret). A
+        # platform not listed accepts any client (the demo).
+        self.oauth_clients: dict[str, tuple[str, str]] = {}
+        self.token_lifetimes = dict(TOKEN_LIFETIMES)
+        # Called (outside the lock) by a token endpoint before it issues tokens: tests hold a
+        # refresh there to prove a second refresher waits for the first.
+        self.token_hook = None
 
     # --- accounts, threads, comments ------------------------------------------------------
     def add_account(self, platform: str, account_id: str, token: str) -> Account:
@@ -165,6 +180,62 @@ class World:
             _, comment = self.find_comment(platform, comment_id)
             comment.text = text
             return comment
+
+    # --- OAuth tokens ----------------------------------------------------------------------
+    def set_tokens(self, platform: str, account_id: str, *, access: str, refresh: str = "",
+                   expires_in: float | None = None) -> Account:
+        with self.lock:
+            account = self.accounts[(platform, account_id)]
+            account.token, account.refresh_token = access, refresh
+            account.token_expires = None if expires_in is None else time.time() + expires_in
+            return account
+
+    def expire_token(self, platform: str, account_id: str) -> None:
+        """The access token's hour (or two) is up: calls with it answer 401 / code 190."""
+        with self.lock:
+            self.accounts[(platform, account_id)].token_expires = time.time() - 1
+
+    def revoke(self, platform: str, account_id: str) -> None:
+        """The person withdrew our access: the access and refresh tokens stop working."""
+        with self.lock:
+            account = self.accounts[(platform, account_id)]
+            account.spent_refresh_tokens.add(account.refresh_token)
+            account.refresh_token = ""
+            account.token_expires = time.time() - 1
+
+    def token_expired(self, account: Account) -> bool:
+        return account.token_expires is not None and time.time() >= account.token_expires
+
+    def refresh(self, platform: str, refresh_token: str) -> tuple[Account, str, str] | None:
+        """Spend ``refresh_token``: (account, new access token, refresh token to hand back
+        or "" when not rotated), or None when it is unknown, revoked or already spent."""
+        with self.lock:
+            for (p, _), account in self.accounts.items():
+                if p == platform and refresh_token and account.refresh_token == refresh_token:
+                    break
+            else:
+                return None
+            n = self._next_id()
+            account.token = {"youtube": f"ya29.sim-{n}", "x": f"x-sim-access-{n}"}.get(platform, f"IGsim{n}")
+            account.token_expires = time.time() + self.token_lifetimes[platform]
+            account.refreshes += 1
+            if platform != "x":
+                return account, account.token, ""
+            # X: single-use, rotating (README §5.5).
+            account.spent_refresh_tokens.add(refresh_token)
+            account.refresh_token = f"x-sim-refresh-{n}"
+            return account, account.token, account.refresh_token
+
+    def renew(self, platform: str, access_token: str) -> Account | None:
+        """Instagram Login: a valid long-lived token buys a fresh 60 days."""
+        with self.lock:
+            for (p, _), account in self.accounts.items():
+                if p == platform and account.token == access_token and not self.token_expired(account):
+                    account.token = f"IGsim{self._next_id()}"
+                    account.token_expires = time.time() + self.token_lifetimes[platform]
+                    account.refreshes += 1
+                    return account
+        return None
 
     # --- faults ---------------------------------------------------------------------------
     def set_fault(self, platform: str, kind: str, *, count: int | None = None, retry_after: int = 60) -> None:

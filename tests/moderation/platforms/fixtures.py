@@ -27,6 +27,11 @@ def sim(settings):
     settings.INSTAGRAM_API_BASE = server.url("instagram")
     settings.YOUTUBE_API_BASE = server.url("youtube")
     settings.X_API_BASE = server.url("x")
+    settings.GOOGLE_TOKEN_URL = f"{server.base}/google/token"
+    settings.X_TOKEN_URL = f"{server.base}/x/2/oauth2/token"
+    settings.INSTAGRAM_REFRESH_URL = f"{server.base}/instagram/refresh_access_token"
+    server.world.oauth_clients = {"youtube": (settings.GOOGLE_CLIENT_ID, settings.GOOGLE_CLIENT_SECRET),
+                                  "x": (settings.X_CLIENT_ID, settings.X_CLIENT_SECRET)}
     for platform, account_id in ACCOUNTS.items():
         server.world.add_account(platform, account_id, TOKENS[platform])
         server.world.new_thread(platform, account_id)
@@ -34,9 +39,9 @@ def sim(settings):
     server.stop()
 
 
-def make_channel(platform: str, **kwargs):
+def make_channel(platform: str, *, credentials: dict | None = None, **kwargs):
     channel = ChannelFactory(platform=platform, account_id=ACCOUNTS[platform], **kwargs)
-    channel.credentials_encrypted = encrypt_credentials({"access_token": TOKENS[platform]})
+    channel.credentials_encrypted = encrypt_credentials({"access_token": TOKENS[platform], **(credentials or {})})
     channel.save(update_fields=["credentials_encrypted"])
     return channel
 
@@ -45,3 +50,10 @@ def client(platform: str):
     from moderation.platforms import client_class
 
     return client_class(platform)(account_id=ACCOUNTS[platform], credentials={"access_token": TOKENS[platform]})
+
+
+def client_class_for(platform: str, credentials: dict):
+    """A client with these credentials and no token store (refreshes stay in memory)."""
+    from moderation.platforms import client_class
+
+    return client_class(platform)(account_id=ACCOUNTS[platform], credentials=credentials)

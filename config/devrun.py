@@ -151,6 +151,9 @@ def run(port: int) -> int:
             for name, path in (("FACEBOOK", "/facebook/v25.0"), ("INSTAGRAM", "/instagram/v25.0"),
                                ("YOUTUBE", "/youtube/v3"), ("X", "/x/2")):
                 env.setdefault(f"{name}_API_BASE", sim_base + path)
+            for name, path in (("GOOGLE_TOKEN_URL", "/google/token"), ("X_TOKEN_URL", "/x/2/oauth2/token"),
+                               ("INSTAGRAM_REFRESH_URL", "/instagram/refresh_access_token")):
+                env.setdefault(name, sim_base + path)
             procs.append(subprocess.Popen([PY, "-m", "moderation.simulator", "--port", str(sim_port)], env=env, cwd=ROOT))
         # With the simulator, its backlog and live traffic are the demo comments: they exist
         # upstream, so the console's actions on them really apply.

@@ -102,10 +102,18 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--backlog", type=int, default=12, help="comments per account before the first poll")
     parser.add_argument("--push-to", default=None, help="console base URL to deliver signed webhooks to")
+    # Real lifetimes are an hour (YouTube) and two (X); a quarter of an hour lets a demo see
+    # the console refresh them (audit: channel.token_refreshed). 0 = tokens never expire.
+    parser.add_argument("--token-lifetime", type=float, default=900,
+                        help="seconds before YouTube/X access tokens expire and must be refreshed")
     args = parser.parse_args(argv)
 
     world = World(seed=args.seed)
-    world.seed_demo()
+    # The console's OAuth app, when configured, is the only client the token endpoints accept.
+    for platform, prefix in (("youtube", "GOOGLE"), ("x", "X")):
+        if os.environ.get(f"{prefix}_CLIENT_ID"):
+            world.oauth_clients[platform] = (os.environ[f"{prefix}_CLIENT_ID"], os.environ.get(f"{prefix}_CLIENT_SECRET", ""))
+    world.seed_demo(token_lifetime=args.token_lifetime or None)
     for platform, account_id, _ in DEMO_ACCOUNTS:
         for n in range(args.backlog):  # the morning so far, oldest first, a few minutes apart
             world.add_comment(platform, account_id, world.random.choice(TEXTS)[1], at=time.time() - (args.backlog - n) * 240)

@@ -18,6 +18,8 @@ DEMO_ACCOUNTS = [
     ("youtube", "UCdemoLincsICB000000001", "demo-youtube-token"),
     ("x", "98765432", "demo-x-token"),
 ]
+# Demo platforms whose OAuth tokens expire and are refreshed (README: YouTube ~1 h, X 2 h).
+DEMO_REFRESHABLE = ("youtube", "x")
 FAULT_KINDS = ("throttle", "expired", "outage")
 # Access token lifetimes the platforms document (README §4.4, §5.5, §3.1), in seconds.
 TOKEN_LIFETIMES = {"youtube": 3600, "x": 7200, "instagram": 60 * 24 * 3600}
@@ -272,7 +274,13 @@ class World:
             if len(self.requests) > 10000:
                 del self.requests[:5000]
 
-    def seed_demo(self) -> None:
+    def seed_demo(self, *, token_lifetime: float | None = None) -> None:
+        """The demo accounts; YouTube's and X's tokens expire after ``token_lifetime`` seconds
+        and are refreshed with seed_demo's refresh tokens (``demo-<platform>-refresh``)."""
         for platform, account_id, token in DEMO_ACCOUNTS:
             self.add_account(platform, account_id, token)
+            if platform in DEMO_REFRESHABLE and token_lifetime:
+                self.token_lifetimes[platform] = token_lifetime
+                self.set_tokens(platform, account_id, access=token, refresh=f"demo-{platform}-refresh",
+                                expires_in=token_lifetime)
             self.new_thread(platform, account_id)

@@ -21,3 +21,21 @@ def test_connect_encrypts_the_token_and_reactivates(monkeypatch, capsys):
     out = capsys.readouterr()
     assert "tok-SECRET-123456" not in out.out + out.err
     assert "tok-SECRET-123456" not in str(AuditEvent.objects.get(verb="channel.connected").data)
+
+
+def test_connect_stores_a_refresh_token_and_expiry_encrypted(monkeypatch, capsys):
+    import time
+
+    monkeypatch.setenv("CHANNEL_ACCESS_TOKEN", "tok-SECRET-123456")
+    monkeypatch.setenv("CHANNEL_REFRESH_TOKEN", "refresh-SECRET-654321")
+    before = int(time.time())
+    call_command("channel_connect", "youtube", "UCdemo", "YouTube", "--expires-in", "3600")
+    channel = Channel.objects.get()
+    stored = decrypt_credentials(channel.credentials_encrypted)
+    assert (stored["access_token"], stored["refresh_token"]) == ("tok-SECRET-123456", "refresh-SECRET-654321")
+    assert before <= stored["issued_at"] <= int(time.time()) and stored["expires_at"] == stored["issued_at"] + 3600
+    assert b"refresh-SECRET-654321" not in bytes(channel.credentials_encrypted)
+    out = capsys.readouterr()
+    assert "refresh-SECRET-654321" not in out.out + out.err
+    assert AuditEvent.objects.get(verb="channel.connected").data == {
+        "platform": "youtube", "account_id": "UCdemo", "created": True, "refreshable": True, "expires_in": 3600}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import json
 import logging
 import threading
@@ -315,3 +316,30 @@ def test_two_workers_refreshing_at_once_spend_the_x_refresh_token_once(sim):
     # B used the token A stored, with no refresh of its own.
     assert second.credentials["access_token"] == account.token
     assert AuditEvent.objects.filter(verb="channel.token_refreshed").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_refreshes_its_expiring_youtube_and_x_tokens(settings):
+    """./dev run: the simulator's demo tokens expire (--token-lifetime) and seed_demo's
+    refresh tokens renew them, so the demo shows refreshes rather than needs_reauth."""
+    from django.core.management import call_command
+
+    from moderation.simulator import SimulatorServer, World
+
+    world = World(seed=1)
+    world.seed_demo(token_lifetime=900)
+    server = SimulatorServer(port=0, world=world).start()
+    try:
+        for platform, name in (("youtube", "YOUTUBE"), ("x", "X")):
+            setattr(settings, f"{name}_API_BASE", server.url(platform))
+        settings.GOOGLE_TOKEN_URL = f"{server.base}/google/token"
+        settings.X_TOKEN_URL = f"{server.base}/x/2/oauth2/token"
+        call_command("seed_demo", "--no-comments", stdout=io.StringIO())
+        for platform in ("youtube", "x"):
+            channel = Channel.objects.get(platform=platform)
+            world.expire_token(platform, channel.account_id)
+            assert channel_poll(channel_id=channel.pk).status == "polled"
+            assert world.account(platform, channel.account_id).refreshes == 1
+            assert _credentials(channel)["access_token"] == world.account(platform, channel.account_id).token
+    finally:
+        server.stop()

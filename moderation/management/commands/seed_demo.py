@@ -102,12 +102,18 @@ class Command(BaseCommand):
     def _channels(self) -> dict[str, Channel]:
         channels = {}
         for platform, account_id, name in DEMO_CHANNELS:
-            channel, created = Channel.objects.get_or_create(
+            channel, _ = Channel.objects.get_or_create(
                 platform=platform, account_id=account_id, defaults={"name": name}
             )
-            if created:
-                channel.credentials_encrypted = encrypt_credentials({"access_token": f"demo-{platform}-token"})
-                channel.save(update_fields=["credentials_encrypted"])
+            # Every run: the simulator starts afresh with these tokens, so tokens a previous
+            # demo refreshed (and rotated, on X) would no longer be known to it.
+            credentials = {"access_token": f"demo-{platform}-token"}
+            if platform in ("youtube", "x"):  # these expire in the simulator and are refreshed
+                credentials["refresh_token"] = f"demo-{platform}-refresh"
+            channel.credentials_encrypted = encrypt_credentials(credentials)
+            channel.save(update_fields=["credentials_encrypted"])
+            Channel.objects.filter(pk=channel.pk, state=Channel.State.NEEDS_REAUTH).update(
+                state=Channel.State.ACTIVE, state_reason="")
             channels[platform] = channel
         return channels
 

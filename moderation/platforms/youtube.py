@@ -6,6 +6,7 @@ token (README §4.4); ``invalid_grant`` there means revoked, and the channel nee
 from __future__ import annotations
 
 import datetime as dt
+import time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -25,6 +26,15 @@ from moderation.platforms.base import (
 from moderation.services import IncomingComment
 
 THREADS_PAGE_SIZE = 100  # maxResults ceiling
+# Replies do not bring an old thread back to the top of commentThreads, so the poll keeps
+# each recent thread's reply count (in the cursor) and reads replies when it grows. Every
+# REPLY_SCAN_SECONDS a poll reads REPLY_SCAN_PAGES pages of threads (300 threads) rather than
+# stopping at the watermark. Quota (README §4.3, 10,000 units/day): 2 extra list pages every
+# 15 minutes is 192 pages/day, 1-5 units each, beside 1,440 polls/day at the default 60 s.
+# Replies on threads older than the 300 most recent are not seen.
+REPLY_SCAN_SECONDS = 15 * 60
+REPLY_SCAN_PAGES = 3
+THREAD_MEMORY = REPLY_SCAN_PAGES * THREADS_PAGE_SIZE  # ~35 bytes each in the cursor
 # Daily quota resets at midnight Pacific (README §4.3); per-minute limits clear in a minute.
 QUOTA_TZ = ZoneInfo("America/Los_Angeles")
 SHORT_LIMIT_SECONDS = 60
@@ -99,52 +109,107 @@ class YouTubeClient(PlatformClient):
         return fresh
 
     def fetch_since(self, cursor: dict) -> FetchResult:
-        """Cursor: {"watermark": ISO time} between rounds; mid-round also "page_token" and
-        "pending" (the newest time seen this round, which becomes the next watermark).
+        """Cursor: {"watermark": ISO time, "threads": {thread id: totalReplyCount seen},
+        "scanned_at": unix seconds} between rounds; mid-round also "page_token" and "pending"
+        (the newest top-level time seen this round, which becomes the next watermark).
 
-        There is no ``since`` (README §4.1): threads come newest first (order=time) and a
-        round ends at the first thread older than the watermark, or on the last page."""
+        There is no ``since`` (README §4.1): threads come newest first (order=time, by their
+        top-level comment) and a round ends at the first thread older than the watermark, or
+        on the last page. A new reply does not bring its thread back to the top, so replies
+        are found by reply count instead: every thread read (new or old) whose
+        ``totalReplyCount`` grew since we last saw it has its replies read, from the inline
+        subset or, when that is short, ``comments.list?parentId=`` pages. The threads on the
+        page where a round ends are checked on every poll at no extra cost; every
+        REPLY_SCAN_SECONDS the poll also reads on, to REPLY_SCAN_PAGES pages deep, to check
+        older threads. Every list page and reply page counts against MAX_PAGES_PER_POLL."""
         watermark = parse_time(cursor.get("watermark")) or dt.datetime.fromtimestamp(0, tz=dt.UTC)
         pending = parse_time(cursor.get("pending")) or watermark
         page_token = cursor.get("page_token")
+        counts = {str(k): int(v) for k, v in (cursor.get("threads") or {}).items()}
+        seen: list[str] = []  # threads read this poll, newest first: the ones worth remembering
+        budget = [MAX_PAGES_PER_POLL]
         comments: list[IncomingComment] = []
-        for _ in range(MAX_PAGES_PER_POLL):
-            params = {"part": "snippet,replies", "allThreadsRelatedToChannelId": self.account_id, "order": "time",
-                      "textFormat": "plainText", "maxResults": THREADS_PAGE_SIZE}
-            if page_token:
-                params["pageToken"] = page_token
-            body = self._json(self.request("GET", "commentThreads", params=params))
+        round_done = False
+        while budget[0] > 0:
+            body = self._threads_page(page_token, budget)
             reached = False
             for thread in body.get("items") or []:
                 snippet = thread.get("snippet") or {}
                 top = _incoming(snippet.get("topLevelComment") or {}, account_id=self.account_id)
                 if top.created_upstream and top.created_upstream < watermark:
-                    reached = True
+                    reached = True  # stored in an earlier round; its replies are checked below
                 else:
                     comments.append(top)
                     if top.created_upstream:
                         pending = max(pending, top.created_upstream)
-                replies = (thread.get("replies") or {}).get("comments") or []
-                if int(snippet.get("totalReplyCount") or 0) > len(replies) and not reached:
-                    replies = self._all_replies(top.external_id)
-                for reply in replies:
-                    r = _incoming(reply, account_id=self.account_id)
-                    if r.created_upstream is None or r.created_upstream >= watermark:
-                        comments.append(r)
-                        if r.created_upstream:
-                            pending = max(pending, r.created_upstream)
+                comments += self._new_replies(thread, top.external_id, counts, seen, budget)
             page_token = body.get("nextPageToken")
             if reached or not page_token:
-                return FetchResult(comments=comments, cursor={"watermark": pending.isoformat()})
-        return FetchResult(
-            comments=comments,
-            cursor={"watermark": watermark.isoformat(), "page_token": page_token, "pending": pending.isoformat()},
-            more=True,
-        )
+                round_done = True
+                break
+        scanned_at = cursor.get("scanned_at")
+        if not round_done:
+            return FetchResult(comments=comments, more=True, cursor={
+                "watermark": watermark.isoformat(), "page_token": page_token, "pending": pending.isoformat(),
+                "threads": self._remember(counts, seen), **({"scanned_at": scanned_at} if scanned_at else {})})
+        now = time.time()
+        if now - float(scanned_at or 0) >= REPLY_SCAN_SECONDS:
+            # The scan: older threads, for replies only (their top-level comments are stored).
+            depth = 1
+            while page_token and depth < REPLY_SCAN_PAGES and budget[0] > 0:
+                body = self._threads_page(page_token, budget)
+                depth += 1
+                for thread in body.get("items") or []:
+                    top_id = str(((thread.get("snippet") or {}).get("topLevelComment") or {}).get("id") or thread.get("id", ""))
+                    comments += self._new_replies(thread, top_id, counts, seen, budget)
+                page_token = body.get("nextPageToken")
+            scanned_at = int(now)
+        return FetchResult(comments=comments, cursor={
+            "watermark": pending.isoformat(), "threads": self._remember(counts, seen), "scanned_at": scanned_at})
 
-    def _all_replies(self, parent_id: str) -> list[dict]:
+    def _threads_page(self, page_token: str | None, budget: list[int]) -> dict:
+        budget[0] -= 1
+        params = {"part": "snippet,replies", "allThreadsRelatedToChannelId": self.account_id, "order": "time",
+                  "textFormat": "plainText", "maxResults": THREADS_PAGE_SIZE}
+        if page_token:
+            params["pageToken"] = page_token
+        return self._json(self.request("GET", "commentThreads", params=params))
+
+    def _new_replies(self, thread: dict, top_id: str, counts: dict, seen: list, budget: list[int]) -> list[IncomingComment]:
+        """The thread's replies when its reply count grew since we last saw it (or we never
+        did); ``counts`` is updated. Replies already stored come again and the idempotent
+        upsert ignores them. A reply deleted as another arrives leaves the count unchanged
+        and that reply unseen here; a webhook-less platform offers nothing better."""
+        thread_id = str(thread.get("id") or top_id)
+        total = int((thread.get("snippet") or {}).get("totalReplyCount") or 0)
+        known = counts.get(thread_id)
+        seen.append(thread_id)
+        counts[thread_id] = total
+        if total == 0 or (known is not None and total <= known):
+            return []
+        replies = (thread.get("replies") or {}).get("comments") or []
+        if total > len(replies):  # the inline replies are only a subset (README §4.1)
+            fetched, complete = self._all_replies(top_id, budget)
+            replies = fetched or replies
+            if not complete:  # out of budget: ask again on the next poll
+                if known is None:
+                    counts.pop(thread_id, None)
+                else:
+                    counts[thread_id] = known
+        return [_incoming(reply, account_id=self.account_id) for reply in replies]
+
+    @staticmethod
+    def _remember(counts: dict, seen: list) -> dict:
+        """The reply counts of the THREAD_MEMORY most recently read threads (the cursor is
+        written on every poll, so it stays bounded)."""
+        order = list(dict.fromkeys(seen)) + [k for k in counts if k not in set(seen)]
+        return {k: counts[k] for k in order[:THREAD_MEMORY] if k in counts}
+
+    def _all_replies(self, parent_id: str, budget: list[int]) -> tuple[list[dict], bool]:
+        """Every reply of a top-level comment, page by page: (replies, read to the end)."""
         out, token = [], None
-        for _ in range(MAX_PAGES_PER_POLL):
+        while budget[0] > 0:
+            budget[0] -= 1
             params = {"part": "snippet", "parentId": parent_id, "maxResults": 100, "textFormat": "plainText"}
             if token:
                 params["pageToken"] = token
@@ -152,8 +217,8 @@ class YouTubeClient(PlatformClient):
             out.extend(body.get("items") or [])
             token = body.get("nextPageToken")
             if not token:
-                break
-        return out
+                return out, True
+        return out, False
 
     def apply(self, kind, *, comment_external_id, author_external_id="", thread_external_id="", payload=None):
         payload = payload or {}

@@ -91,7 +91,9 @@ def test_a_poll_with_more_pages_than_its_budget_continues_straight_away(sim, bro
     assert (outcome.comments, outcome.more) == (50, False)
     assert Comment.objects.filter(channel=channel).count() == 1050
     channel.refresh_from_db()
-    assert set(channel.poll_cursor) == {"watermark"}
+    # The round is over (no page token); the reply counts of the 300 newest threads remain.
+    assert set(channel.poll_cursor) == {"watermark", "threads", "scanned_at"}
+    assert len(channel.poll_cursor["threads"]) == 300
 
 
 @pytest.mark.parametrize("platform", ["facebook", "instagram", "youtube", "x"])

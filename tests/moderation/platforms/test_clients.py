@@ -93,6 +93,37 @@ def test_reply_posts_as_the_account(sim, platform):
     assert (reply.text, reply.author_id, reply.parent_id) == ("Please email us", ACCOUNTS[platform], comment.id)
 
 
+def test_youtube_new_replies_on_older_threads_are_read(sim):
+    world, channel = sim.world, ACCOUNTS["youtube"]
+    start = time.time() - 10_000
+    threads = _backlog(sim, "youtube", 150, start=start)  # two pages of threads: [149..50], [49..0]
+    yt = client("youtube")
+    _, cursor = yt.fetch_since({})
+    assert len(cursor["threads"]) == 150
+
+    # Replies after the round, on an old thread on page 1 and on one on page 2 (7 replies:
+    # more than the 5 shown inline, so they must come from comments.list?parentId=).
+    near = world.add_comment("youtube", channel, "reply on a recent thread", parent_id=threads[120].id)
+    far = [world.add_comment("youtube", channel, f"late reply {i}", parent_id=threads[3].id) for i in range(7)]
+    before = len(world.requests)
+    comments, cursor = yt.fetch_since(cursor)
+    # Page 1 is read anyway: its thread's count grew, its inline replies come in (with the
+    # newest thread again: the watermark is inclusive).
+    assert [c.external_id for c in comments] == [threads[-1].id, near.id]
+    assert world.requests[before:] == [("youtube", "GET", "commentThreads")]
+
+    # The scan (every REPLY_SCAN_SECONDS) reads page 2 too and pages through the replies.
+    cursor["scanned_at"] -= 15 * 60
+    before = len(world.requests)
+    comments, cursor = yt.fetch_since(cursor)
+    assert sorted(c.external_id for c in comments) == sorted([threads[-1].id] + [r.id for r in far])
+    assert world.requests[before:] == [("youtube", "GET", "commentThreads"), ("youtube", "GET", "commentThreads"),
+                                       ("youtube", "GET", "comments")]
+    # Counted now: neither thread's replies are read again.
+    cursor["scanned_at"] -= 15 * 60
+    assert [c.external_id for c in yt.fetch_since(cursor).comments] == [threads[-1].id]
+
+
 def test_facebook_block_blocks_the_author_from_the_page(sim):
     comment = sim.world.add_comment("facebook", ACCOUNTS["facebook"], "spam", author_id="8800000000000042")
     response = client("facebook").apply("block", comment_external_id=comment.id, author_external_id="8800000000000042")

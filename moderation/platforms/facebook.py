@@ -1,17 +1,27 @@
-"""Facebook Pages (README §2): poll /{page}/feed then /{post}/comments?filter=stream&since=;
-webhooks field "feed"; hide/unhide/delete/block/reply with a Page access token."""
+"""Facebook Pages (README §2): poll /{page}/feed then /{post}/comments?filter=stream&since=
+(the recent posts every round, older ones swept a feed page at a time); webhooks field
+"feed"; hide/unhide/delete/block/reply with a Page access token."""
 
 from __future__ import annotations
+
+import time
 
 from moderation.platforms.base import MAX_PAGES_PER_POLL, FetchResult, NotSupported, WebhookEvent, parse_time
 from moderation.platforms.meta import GraphClient
 from moderation.services import IncomingComment
 
 COMMENT_FIELDS = "id,message,from,created_time,parent{id},permalink_url,is_hidden,can_hide,comment_count,like_count"
-# Recent posts whose comments a poll reads. Older posts still arrive through the webhook; 25
-# is Graph's default page and covers weeks of an ICB page's posting.
+# Recent posts whose comments every round reads; 25 is Graph's default page and covers
+# weeks of an ICB page's posting.
 POSTS_PER_POLL = 25
 COMMENTS_PAGE_SIZE = 100  # Graph's maximum `limit`
+# Older posts are swept behind them, a feed page (`after` cursor) at a time, with a share of
+# each poll's MAX_PAGES_PER_POLL kept for it so the recent posts cannot starve it: about one
+# post per call, so a lap of OLDER_POSTS_MAX posts takes ~170 polls, under 3 hours at the
+# default 60 s interval. Comments on posts older than that arrive only through the webhook.
+OLDER_PAGES_PER_POLL = 3
+OLDER_POSTS_PAGE = 25
+OLDER_POSTS_MAX = 500
 
 
 def _incoming(item: dict, *, page_id: str, post_id: str) -> IncomingComment:
@@ -37,17 +47,20 @@ class FacebookClient(GraphClient):
     base_setting = "FACEBOOK_API_BASE"
 
     def fetch_since(self, cursor: dict) -> FetchResult:
-        """Cursor: {"since": unix seconds, "posts": {post id: unix seconds}}.
+        """Cursor: {"since": unix seconds, "posts": {post id: unix seconds}, "older": {...}}.
 
-        Comments come oldest first per post (order=chronological), so after each page the
-        post's watermark can advance safely; if the page budget runs out mid-post the next
-        poll resumes that post from its watermark. ``since`` is inclusive: comments in the
-        boundary second are read twice and the idempotent upsert ignores them."""
+        The POSTS_PER_POLL most recent posts: comments come oldest first per post
+        (order=chronological), so after each page the post's watermark can advance safely;
+        if the page budget runs out mid-post the next poll resumes that post from its
+        watermark. ``since`` is inclusive: comments in the boundary second are read twice
+        and the idempotent upsert ignores them. Older posts: ``_sweep_older``."""
         default_since = int(cursor.get("since", 0))
         post_marks = {k: int(v) for k, v in (cursor.get("posts") or {}).items()}
-        budget = [MAX_PAGES_PER_POLL]
+        budget = [MAX_PAGES_PER_POLL - OLDER_PAGES_PER_POLL]
         feed = self._json(self.request("GET", f"{self.account_id}/feed", params={"fields": "id", "limit": POSTS_PER_POLL}))
         budget[0] -= 1
+        paging = feed.get("paging") or {}
+        recent_after = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
         comments: list[IncomingComment] = []
         new_marks: dict[str, int] = {}
         newest = default_since
@@ -59,30 +72,75 @@ class FacebookClient(GraphClient):
                 incomplete = True
                 new_marks[post_id] = mark
                 continue
-            params = {"filter": "stream", "order": "chronological", "since": mark,
-                      "limit": COMMENTS_PAGE_SIZE, "fields": COMMENT_FIELDS}
-            finished = False
-            for data, after in self.pages(f"{post_id}/comments", params, budget=budget):
-                for item in data:
-                    incoming = _incoming(item, page_id=self.account_id, post_id=post_id)
-                    comments.append(incoming)
-                    if incoming.created_upstream:
-                        mark = max(mark, int(incoming.created_upstream.timestamp()))
-                finished = after is None
-                if self.usage_backoff:
-                    break
+            read, mark, finished = self._post_comments(post_id, mark, budget)
+            comments += read
             incomplete = incomplete or not finished
             new_marks[post_id] = mark
             newest = max(newest, mark)
         # Keep the cursor small: only posts still in the recent feed need their own mark.
         recent = {str(p.get("id")) for p in feed.get("data") or []}
         new_marks = {k: v for k, v in new_marks.items() if k in recent}
+        older, read = self._sweep_older(dict(cursor.get("older") or {}), recent_after,
+                                        [budget[0] + OLDER_PAGES_PER_POLL], now=int(time.time()))
+        comments += read
         return FetchResult(
             comments=comments,
-            cursor={"since": default_since if incomplete else newest, "posts": new_marks},
+            cursor={"since": default_since if incomplete else newest, "posts": new_marks, "older": older},
             more=incomplete and not self.usage_backoff,
             backoff_seconds=self.usage_backoff,
         )
+
+    def _post_comments(self, post_id: str, mark: int, budget: list[int]) -> tuple[list[IncomingComment], int, bool]:
+        """A post's comments since ``mark``, oldest first: (comments, new mark, read to the end)."""
+        params = {"filter": "stream", "order": "chronological", "since": mark,
+                  "limit": COMMENTS_PAGE_SIZE, "fields": COMMENT_FIELDS}
+        comments, finished = [], False
+        for data, after in self.pages(f"{post_id}/comments", params, budget=budget):
+            for item in data:
+                incoming = _incoming(item, page_id=self.account_id, post_id=post_id)
+                comments.append(incoming)
+                if incoming.created_upstream:
+                    mark = max(mark, int(incoming.created_upstream.timestamp()))
+            finished = after is None
+            if self.usage_backoff:
+                break
+        return comments, mark, finished
+
+    def _sweep_older(self, older: dict, recent_after: str | None, budget: list[int], *, now: int):
+        """Comments on posts older than the recent ones, a bounded step per poll. State:
+        ``since`` (comments from then on are wanted: the start of the previous lap, or of
+        the first poll: history before connecting is not read for old posts), ``lap`` (when
+        this lap began), ``after`` (feed cursor of the next page; none = the page after the
+        recent posts), ``queue`` (this page's posts still to read), ``mark`` (progress in
+        the first of them), ``depth`` (posts done this lap), ``end`` (no page follows).
+        A lap ends at the end of the feed or after OLDER_POSTS_MAX posts; the next one
+        asks for comments since this one began, so none created during it is missed."""
+        if "since" not in older:
+            older = {"since": now, "lap": now}
+        comments: list[IncomingComment] = []
+        while budget[0] > 0 and not self.usage_backoff:
+            queue = older.get("queue") or []
+            if not queue:
+                after = older.get("after") or (None if older.get("end") else recent_after)
+                if after is None or int(older.get("depth", 0)) >= OLDER_POSTS_MAX:
+                    return {"since": older["lap"], "lap": now}, comments  # lap over; the next starts next poll
+                budget[0] -= 1
+                page = self._json(self.request("GET", f"{self.account_id}/feed",
+                                               params={"fields": "id", "limit": OLDER_POSTS_PAGE, "after": after}))
+                paging = page.get("paging") or {}
+                has_next = bool(paging.get("next") and (paging.get("cursors") or {}).get("after"))
+                older.update(queue=[str(p.get("id")) for p in page.get("data") or []],
+                             after=(paging.get("cursors") or {}).get("after") if has_next else None, end=not has_next)
+                if not older["queue"]:
+                    older["after"], older["end"] = None, True
+                continue
+            read, mark, finished = self._post_comments(queue[0], int(older.get("mark") or older["since"]), budget)
+            comments += read
+            if not finished:
+                older["mark"] = mark
+                break
+            older.update(queue=queue[1:], mark=None, depth=int(older.get("depth", 0)) + 1)
+        return {k: v for k, v in older.items() if v is not None}, comments
 
     def apply(self, kind, *, comment_external_id, author_external_id="", thread_external_id="", payload=None):
         payload = payload or {}

@@ -285,11 +285,20 @@ class Handler(BaseHTTPRequestHandler):
         if account is not None:  # the Page / IG user
             self._require(platform, account)
             if method == "GET" and edge in ("feed", "published_posts", "media"):
+                limit = min(int(params.get("limit", 25)), 100)  # limit <= 100 (README §2.1)
+                offset = _offset(params.get("after"))
+                if offset < 0:
+                    raise _graph_error(100, "Invalid cursor")
                 with w.lock:
-                    threads = list(reversed(account.threads))[: int(params.get("limit", 25))]
+                    newest_first = list(reversed(account.threads))
+                threads = newest_first[offset: offset + limit]
                 data = [{"id": t, "permalink": f"https://www.instagram.com/p/{t}/"} if platform == "instagram" else {"id": t}
                         for t in threads]
-                return 200, {"data": data}, self._usage(platform)
+                body = {"data": data, "paging": {"cursors": {"before": _cursor(offset), "after": _cursor(offset + len(threads))}}}
+                if offset + limit < len(newest_first):
+                    body["paging"]["next"] = (f"http://{self.headers.get('Host')}/{PREFIXES[platform]}/{node}/{edge}"
+                                              f"?limit={limit}&after={_cursor(offset + len(threads))}")
+                return 200, body, self._usage(platform)
             if platform == "facebook" and edge == "blocked" and method == "POST":
                 ids = []
                 for key in ("asid", "psid", "uid", "user"):

@@ -124,6 +124,40 @@ def test_youtube_new_replies_on_older_threads_are_read(sim):
     assert [c.external_id for c in yt.fetch_since(cursor).comments] == [threads[-1].id]
 
 
+def test_facebook_comments_on_posts_older_than_the_recent_25_are_reached(sim):
+    from moderation.platforms.base import MAX_PAGES_PER_POLL
+
+    world, page = sim.world, ACCOUNTS["facebook"]
+    posts = [world.new_thread("facebook", page) for _ in range(60)]  # 61 posts with the fixture's
+    old_post = posts[5]  # 55th newest: on the second feed page after the 25 recent posts
+    fb = client("facebook")
+    cursor = fb.fetch_since({}).cursor
+    late = world.add_comment("facebook", page, "Is this clinic still running?", thread_id=old_post)
+    polls, found = 0, False
+    while not found:
+        polls += 1
+        assert polls <= 12, "a comment on an older post was never read"  # ~32 sweep calls at 3+ a poll
+        before = len(world.requests)
+        result = fb.fetch_since(cursor)
+        assert len(world.requests) - before <= MAX_PAGES_PER_POLL  # every poll stays bounded
+        cursor = result.cursor
+        found = late.id in [c.external_id for c in result.comments]
+    assert polls >= 5  # reached by the sweep, not by the recent posts' round
+    assert ("facebook", "GET", f"{old_post}/comments") in world.requests[before:]
+
+    # A comment on a post this lap already passed is read in the next lap, which asks for
+    # comments since this lap began.
+    swept = posts[30]
+    again = world.add_comment("facebook", page, "Any news?", thread_id=swept)
+    for _ in range(15):
+        result = fb.fetch_since(cursor)
+        cursor = result.cursor
+        if again.id in [c.external_id for c in result.comments]:
+            break
+    else:
+        pytest.fail("a comment on an already swept post was never read")
+
+
 def test_facebook_block_blocks_the_author_from_the_page(sim):
     comment = sim.world.add_comment("facebook", ACCOUNTS["facebook"], "spam", author_id="8800000000000042")
     response = client("facebook").apply("block", comment_external_id=comment.id, author_external_id="8800000000000042")

@@ -118,6 +118,15 @@ class Comment(models.Model):
             models.Index(fields=["channel", "thread_external_id", "created_upstream"], name="comment_thread_idx"),
             # Dry run over history "last N days": WHERE received_at >= ?.
             models.Index(fields=["received_at"], name="comment_received_idx"),
+            # Linking replies that arrived before their parent, when it arrives (the upserts in
+            # services.py and ingest.py): WHERE platform = ? AND parent_external_id = ? AND
+            # parent_id IS NULL. Only unlinked replies are in it, so it stays small; without
+            # it every batch scanned the whole table (bench/ingest.py).
+            models.Index(
+                fields=["platform", "parent_external_id"],
+                condition=Q(parent__isnull=True) & ~Q(parent_external_id=""),
+                name="comment_orphan_reply_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -54,7 +54,7 @@ _HINT_REST = re.compile(r"\.[a-z]|hxxp| dot |\[\.\]|\(\.\)|\(dot\)|\[dot\]")
 def _detector_hint(norm: str) -> bool:
     return (
         "@" in norm
-        or _HINT_DIGIT.search(norm) is not None
+        or det.has_digit(norm) and _HINT_DIGIT.search(norm) is not None
         or _HINT_REST.search(norm) is not None
     )
 _ESCALATION_RANK = {"none": 0, "urgent": 1, "safeguarding": 2}
@@ -265,8 +265,13 @@ class Matcher:
                 and not r.requires
             ):
                 always_detectors.setdefault(r.detector, []).append(r)
+        # grouped by prefilter: detectors sharing one (NHS number and phone both need a group
+        # of three digits) have it checked once per comment
+        by_prefilter: dict = {}
+        for name, rs in always_detectors.items():
+            by_prefilter.setdefault(det.PREFILTERS.get(name), []).append((name, tuple(rs)))
         self._always_detectors = tuple(
-            (name, tuple(rs), det.PREFILTERS.get(name)) for name, rs in always_detectors.items()
+            (prefilter, tuple(named)) for prefilter, named in by_prefilter.items()
         )
         self._gated = tuple(r for r in rules if r.gates or r.trigger == "terms")
         by_tag: dict[str, list[_Rule]] = {}
@@ -330,13 +335,14 @@ class Matcher:
         state = _State(norm, scanned if folded.offsets is None else "", self._detector_lists)
         candidates = list(self._always if author is not None else self._always_no_author)
         if self._always_detectors and _detector_hint(norm):
-            for name, rules, prefilter in self._always_detectors:
+            for prefilter, named in self._always_detectors:
                 # each always-on detector runs once, behind its own prefilter (checked here
                 # first, so that no detector context is built for a comment that cannot match)
                 if prefilter is not None and not prefilter(norm):
                     continue
-                if state.findings(name):
-                    candidates.extend(rules)
+                for name, rules in named:
+                    if state.findings(name):
+                        candidates.extend(rules)
         if by_tags:
             cache = self._rules_for_tags
             gated: dict = {}

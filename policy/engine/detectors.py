@@ -261,12 +261,26 @@ _LINK = re.compile(
     r"(?![a-z0-9]))(?:/[^\s]{0,200}+)?"
 )
 _DEFANGED = re.compile(r"hxxp|\[\.\]|\(\.\)|\(dot\)|\[dot\]| dot (?:com|net|org|co)\b|h\*\*p")
-# Anything link-shaped at all: a known TLD after a dot, a scheme, or a defanged dot.
-_LINK_HINT = re.compile(
+# Anything link-shaped at all: a known TLD after a dot, a scheme, or a defanged dot. Written
+# as substring searches for the plain literals and one regex for the rest, whose every branch
+# starts with ".", "[" or "(", which the regex engine skips to (as one regex with a branch
+# starting with a space, it was tried at every space: seven times slower).
+_LINK_HINT_DOTS = re.compile(
     r"\.(?:com|net|org|uk|co|io|ly|gl|me|info|biz|tv|xyz|ru|example|online|site|shop|app|gg|us|"
     r"be|to|nhs|gov|edu|html|club|live|link|store|top|vip|win|bet|porn|xxx|sex|cam)(?![a-z0-9])"
-    r"|hxxp|https?:|www\.| dot (?:com|net|org|co)|\[\.\]|\(\.\)|\(dot\)|\[dot\]"
+    r"|\[\.\]|\(\.\)|\(dot\)|\[dot\]"
 )
+_DOT_WORD = re.compile(r" dot (?:com|net|org|co)")
+_SCHEME = re.compile(r"https?:")
+
+
+def _link_hint(norm: str) -> bool:
+    """A link, a scheme or a defanged dot could be in ``norm``."""
+    if "hxxp" in norm or "http" in norm and _SCHEME.search(norm) is not None or "www." in norm:
+        return True
+    if " dot " in norm and _DOT_WORD.search(norm) is not None:
+        return True
+    return _LINK_HINT_DOTS.search(norm) is not None
 
 
 def _domain_of(raw: str) -> str:
@@ -280,7 +294,7 @@ def _domain_matches(domain: str, suffixes: tuple[str, ...]) -> bool:
 
 
 def detect_link(ctx: Context) -> list[Finding]:
-    if _LINK_HINT.search(ctx.norm) is None:
+    if not _link_hint(ctx.norm):
         return []
     out = []
     lists = ctx.lists
@@ -306,8 +320,16 @@ def detect_link(ctx: Context) -> list[Finding]:
     return out
 
 
+def has_digit(text: str) -> bool:
+    """Any ASCII digit: ten substring searches, faster than a character-class regex."""
+    return (
+        "0" in text or "1" in text or "2" in text or "3" in text or "4" in text
+        or "5" in text or "6" in text or "7" in text or "8" in text or "9" in text
+    )
+
+
 def _digit_group(norm: str) -> bool:
-    return _DIGIT_GROUP.search(norm) is not None
+    return has_digit(norm) and _DIGIT_GROUP.search(norm) is not None
 
 
 # Necessary conditions (each detector's own first check, as a plain function of the folded
@@ -317,10 +339,10 @@ PREFILTERS = {
     "nhs_number": _digit_group,
     "phone": _digit_group,
     "email": lambda norm: "@" in norm and _EMAIL_HINT.search(norm) is not None,
-    "postcode": lambda norm: _POSTCODE_HINT.search(norm) is not None,
-    "link": lambda norm: _LINK_HINT.search(norm) is not None,
-    "street_address": lambda norm: _ANY_DIGIT.search(norm) is not None,
-    "date_of_birth": lambda norm: _ANY_DIGIT.search(norm) is not None,
+    "postcode": lambda norm: has_digit(norm) and _POSTCODE_HINT.search(norm) is not None,
+    "link": _link_hint,
+    "street_address": has_digit,
+    "date_of_birth": has_digit,
     "patient_condition": lambda norm: _CONDITION.search(norm) is not None
     and _NAME_CONTEXT.search(norm) is not None,
     "named_person_at_service": lambda norm: (" the " in norm or " at " in norm)

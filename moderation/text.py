@@ -9,6 +9,7 @@ delivery are kept verbatim in ``WebhookDelivery.body`` (bytea), so nothing is lo
 
 from __future__ import annotations
 
+import json
 import re
 
 REPLACEMENT = "\ufffd"
@@ -30,3 +31,14 @@ def storable_json(value):
     if isinstance(value, list | tuple):
         return [storable_json(v) for v in value]
     return value
+
+
+def storable_json_text(value) -> str:
+    """``storable_json(value)`` dumped as a JSONField dumps it, for writers that bypass the
+    ORM (the COPY in moderation/ingest.py). Most platform JSON has nothing to replace, and
+    walking every string cost more than the dump itself, so dump first and walk only when
+    the text shows a NUL (always escaped by ``json.dumps``) or a lone surrogate."""
+    dumped = json.dumps(value, ensure_ascii=False)
+    if "\\u0000" in dumped or _UNSTORABLE.search(dumped):
+        dumped = json.dumps(storable_json(value), ensure_ascii=False)
+    return dumped

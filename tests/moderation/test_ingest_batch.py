@@ -48,6 +48,40 @@ def test_batch_upsert_stores_links_and_dedupes(django_capture_on_commit_callback
     assert (Comment.objects.count(), callbacks) == (3, [])
 
 
+def test_batch_upsert_links_replies_to_parents_stored_before_or_after_them():
+    channel = ChannelFactory()
+    early = IncomingComment(external_id="early", text="a reply before its parent", parent_external_id="parent")
+    _store(channel, [early])  # its parent is not stored yet
+    assert Comment.objects.get(external_id="early").parent_id is None
+    _store(channel, [IncomingComment(external_id="parent", text="the parent")])
+    late = IncomingComment(external_id="late", text="a reply after its parent", parent_external_id="parent")
+    _store(channel, [late])
+    parent = Comment.objects.get(external_id="parent")
+    assert dict(Comment.objects.filter(parent=parent).values_list("external_id", "parent_id")) == {
+        "early": parent.pk, "late": parent.pk}
+    # Another platform's comment with the same ids is never linked across platforms.
+    _store(ChannelFactory(platform="youtube"), [IncomingComment(external_id="yt", text="x", parent_external_id="parent")])
+    assert Comment.objects.get(external_id="yt").parent_id is None
+
+
+def test_copy_rows_raises_integrity_error_like_an_insert_and_fills_defaults():
+    from django.db import IntegrityError
+
+    from moderation.ingest import _copy_rows
+
+    channel = ChannelFactory()
+    _store(channel, [_incoming("fine")])
+    row = dict(platform=channel.platform, external_id="fine-0", channel_id=channel.pk, text="x",
+               received_at=Comment.objects.get().received_at)
+    with pytest.raises(IntegrityError), transaction.atomic():  # the batch falls back to row by row on this
+        _copy_rows(Comment, [row], ids=True)
+    [pk] = _copy_rows(Comment, [{**row, "external_id": "fine-1"}], ids=True)
+    stored = Comment.objects.get(pk=pk)  # every column left out took its field's default
+    assert (stored.revision, stored.raw, stored.is_own, stored.parent_external_id, stored.author) == (1, {}, False, "", None)
+    with pytest.raises(AssertionError):  # received_at has no default: a row must name it
+        _copy_rows(Comment, [{k: v for k, v in row.items() if k != "received_at"}])
+
+
 def test_batch_upsert_hands_edits_to_the_per_row_path(django_capture_on_commit_callbacks):
     channel = ChannelFactory()
     _store(channel, [_incoming("fine")])

@@ -1,11 +1,14 @@
 """NUL bytes and lone surrogates: PostgreSQL and UTF-8 reject them, so we make them storable."""
 
+import json
+
 import pytest
 from django.db import DataError, transaction
 
+from moderation.ingest import comments_upsert_batch
 from moderation.models import Comment
 from moderation.services import IncomingComment, comment_upsert
-from moderation.text import REPLACEMENT, storable_json, storable_text
+from moderation.text import REPLACEMENT, storable_json, storable_json_text, storable_text
 from tests.factories import ChannelFactory, CommentFactory
 
 
@@ -18,6 +21,16 @@ def test_storable_json_cleans_keys_and_nested_values():
     assert storable_json({"k\x00": ["v\x00", {"n": 1, "t": None}]}) == {
         f"k{REPLACEMENT}": [f"v{REPLACEMENT}", {"n": 1, "t": None}]
     }
+
+
+@pytest.mark.parametrize("value", [
+    {"k\x00": ["v\x00", {"n": 1, "t": None}]},
+    {"message": "lone \ud800 surrogate"},
+    {"message": "nothing to replace 😀 £", "n": [1, 2.5, True, None]},
+    ["a literal backslash-u: \\u0000"],
+])
+def test_storable_json_text_is_storable_json_dumped(value):
+    assert json.loads(storable_json_text(value)) == storable_json(value)
 
 
 @pytest.mark.django_db
@@ -41,6 +54,20 @@ def test_upsert_stores_a_comment_with_nul_bytes_and_marks_it_altered():
     assert stored.text_altered is True
     assert stored.raw == {"message": f"hello{REPLACEMENT}world"}
     assert stored.author.handle == f"bad{REPLACEMENT}handle"
+
+
+@pytest.mark.django_db
+def test_batch_upsert_stores_nul_bytes_and_lone_surrogates_like_the_per_row_path():
+    channel = ChannelFactory()
+    with transaction.atomic():
+        comments_upsert_batch(channel=channel, incomings=[IncomingComment(
+            external_id="nul-2", text="hello\x00world\ud83d", raw={"message": "hello\x00world", "k\ud800": 1},
+            author_external_id="a\x00", author_name="bad\x00name",
+        )])
+    stored = Comment.objects.get(external_id="nul-2")
+    assert (stored.text, stored.text_altered) == (f"hello{REPLACEMENT}world{REPLACEMENT}", True)
+    assert stored.raw == {"message": f"hello{REPLACEMENT}world", f"k{REPLACEMENT}": 1}
+    assert stored.author.display_name == f"bad{REPLACEMENT}name"
 
 
 @pytest.mark.django_db

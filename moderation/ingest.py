@@ -352,6 +352,11 @@ def _delivery_apply(delivery: WebhookDelivery, events, channels: dict) -> list[i
             continue
         if event.kind == "delete":
             comment_mark_deleted_upstream(platform=event.platform, external_id=event.external_id)
+        elif event.kind in ("hide", "unhide"):
+            from moderation.services import comment_mark_hidden_upstream
+
+            comment_mark_hidden_upstream(platform=event.platform, external_id=event.external_id,
+                                         hidden=event.kind == "hide")
         else:
             pending.append(event.comment)
             pending_channel = channel

@@ -378,3 +378,24 @@ def escalations_for_duty_manager(*, since: dt.datetime) -> tuple[list[QueueItem]
 
 def audit_events_recent() -> QuerySet[AuditEvent]:
     return AuditEvent.objects.select_related("actor", "comment", "ruleset_version").order_by("-at", "-id")
+
+
+def comment_hidden_upstream(comment_id: int) -> bool | None:
+    """Whether the comment is hidden on its platform, as last known: from the audit trail,
+    whose latest say wins: our hide/unhide applied ("action.applied"), or the platform's
+    hide/unhide webhook ("comment.hidden_upstream" / "comment.unhidden_upstream"). None
+    when nothing was ever said. One indexed query (audit_comment_idx)."""
+    event = (
+        AuditEvent.objects.filter(comment_id=comment_id)
+        .filter(Q(verb__in=["comment.hidden_upstream", "comment.unhidden_upstream"])
+                | Q(verb="action.applied", data__kind__in=["hide", "unhide"]))
+        .order_by("-at", "-id")
+        .values_list("verb", "data")
+        .first()
+    )
+    if event is None:
+        return None
+    verb, data = event
+    if verb == "action.applied":
+        return data.get("kind") == "hide"
+    return verb == "comment.hidden_upstream"

@@ -171,6 +171,28 @@ def comment_mark_deleted_upstream(*, platform: str, external_id: str) -> Comment
         return comment
 
 
+def comment_mark_hidden_upstream(*, platform: str, external_id: str, hidden: bool) -> Comment | None:
+    """Record, as an audit event, that the platform says the comment is now hidden (or
+    visible again): Meta's hide/unhide verbs, for a hide made in Facebook itself or the echo
+    of ours. The trail is the state (``selectors.comment_hidden_upstream``), so a repeated
+    delivery, or the echo of an action already recorded as applied, records nothing.
+    Serialised per comment by its row lock. A comment we do not hold: None."""
+    from moderation.models import PlatformAction
+    from moderation.selectors import comment_hidden_upstream
+
+    with transaction.atomic():
+        comment = Comment.objects.select_for_update(no_key=True).filter(platform=platform, external_id=external_id).first()
+        if comment is None or comment_hidden_upstream(comment.pk) is hidden:
+            return comment
+        ours = PlatformAction.objects.filter(
+            comment=comment, kind="hide" if hidden else "unhide",
+            status__in=[PlatformAction.Status.IN_FLIGHT, PlatformAction.Status.APPLIED],
+        ).exists()
+        audit_record(verb="comment.hidden_upstream" if hidden else "comment.unhidden_upstream",
+                     system_actor=f"platform:{platform}", comment=comment, data={"requested_by_us": ours})
+        return comment
+
+
 def _enqueue_classify(comment_id: int) -> None:
     from moderation.tasks import comment_classify_task
 

@@ -84,8 +84,9 @@ class NotSupported(PermanentError):
 class WebhookEvent:
     """One normalised change from a push delivery.
 
-    ``kind`` is "upsert" (``comment`` set) or "delete" (``external_id`` set). ``account_id``
-    is the connected account the platform delivered it for: it finds the Channel.
+    ``kind`` is "upsert" (``comment`` set), or "delete", "hide" or "unhide" (``external_id``
+    set). ``account_id`` is the connected account the platform delivered it for: it finds
+    the Channel.
     """
 
     platform: str

@@ -160,7 +160,8 @@ class FacebookClient(GraphClient):
 
 
 def parse_page_webhook(payload: dict) -> list[WebhookEvent]:
-    """object "page", field "feed", item "comment" (README §2.2)."""
+    """object "page", field "feed", item "comment" (README §2.2): add/edited -> upsert,
+    remove -> delete, hide/unhide -> the comment's upstream hidden state."""
     events = []
     for entry in payload.get("entry") or []:
         page_id = str(entry.get("id", ""))
@@ -175,8 +176,13 @@ def parse_page_webhook(payload: dict) -> list[WebhookEvent]:
             if verb in ("remove", "delete"):
                 events.append(WebhookEvent("facebook", page_id, "delete", external_id=comment_id))
                 continue
+            if verb in ("hide", "unhide"):
+                # Someone hid or unhid it on Facebook (or it is the echo of our own action):
+                # the comment's upstream state, recorded with an audit event.
+                events.append(WebhookEvent("facebook", page_id, verb, external_id=comment_id))
+                continue
             if verb not in ("add", "edited", "edit", "update"):
-                continue  # hide/unhide echo our own actions back; nothing to store
+                continue
             author = value.get("from") or {}
             author_id = str(author.get("id") or value.get("sender_id") or "")
             post_id = str(value.get("post_id", ""))

@@ -44,10 +44,11 @@ def _panel_context(request, item, *, error: str = "", done: Decision | None = No
     if closing and closing[-1].kind in decisions.REVERSIBLE:
         undoable = closing[-1]
     verdict = item.verdict
-    # Unhide is offered only while our last removal stands (hide/block not undone).
+    # Unhide is offered only while our last removal stands (hide/block not undone)...
     K = Decision.Kind
     trail = [d for d in history if d.kind in (K.HIDE, K.BLOCK, K.UNHIDE, K.UNDO)]
-    hidden = bool(trail) and trail[-1].kind in (K.HIDE, K.BLOCK)
+    # ... or while the platform says it is hidden (hidden there by someone else, say).
+    hidden = (bool(trail) and trail[-1].kind in (K.HIDE, K.BLOCK)) or selectors.comment_hidden_upstream(item.comment_id)
     return {
         "hidden": hidden,
         # Safeguarding and crisis posts are evidence (DESIGN.md): the panel says so by Delete.
@@ -81,6 +82,7 @@ def comment(request, pk: int):
         "thread": selectors.comment_thread(c),
         "author_history": selectors.author_history(c),
         "timeline": selectors.comment_timeline(c),
+        "hidden_upstream": selectors.comment_hidden_upstream(c.pk),
     }
     verdict = item.verdict if item else Verdict.objects.filter(comment=c, is_current=True).first()
     context["verdict"] = verdict

@@ -13,7 +13,11 @@ from django.test import Client
 
 from moderation import tasks
 from moderation.models import AuditEvent, Comment, Verdict, WebhookDelivery
+from moderation.selectors import comment_hidden_upstream
 from tests.factories import ChannelFactory
+from tests.moderation.platforms import fixtures
+
+sim = fixtures.sim  # the simulator fixture, used by name below
 
 pytestmark = pytest.mark.django_db
 
@@ -291,6 +295,56 @@ def test_an_upstream_removal_is_recorded_and_the_comment_kept(web):
     comment = Comment.objects.get()
     assert comment.deleted_upstream_at is not None and comment.text == "evidence"
     assert AuditEvent.objects.filter(verb="comment.deleted_upstream", comment=comment).count() == 1
+
+
+def test_upstream_hide_and_unhide_are_recorded_once_each(web, client_for, officer):
+    from tests.factories import QueueItemFactory
+
+    ChannelFactory(platform="facebook", account_id=PAGE)
+    post_meta(web, fb_body(fb_change("1_500", "Hid this myself in Facebook")))
+    process_all()
+    comment = Comment.objects.get()
+    assert comment_hidden_upstream(comment.pk) is None  # nobody has said
+    post_meta(web, fb_body(fb_change("1_500", verb="hide")))
+    process_all()
+    post_meta(web, fb_body(fb_change("1_500", verb="hide"), fb_change("1_999", verb="hide")))  # again; unknown
+    process_all()
+    comment.refresh_from_db()
+    assert comment_hidden_upstream(comment.pk) is True and comment.text == "Hid this myself in Facebook"
+    assert list(AuditEvent.objects.filter(comment=comment).exclude(verb="comment.classified")
+                .values_list("verb", "system_actor", "data")) == [
+        ("comment.hidden_upstream", "platform:facebook", {"requested_by_us": False})]
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"processed"}
+
+    # The comment page says so and offers Unhide, though no decision of ours hid it.
+    QueueItemFactory(comment=comment, verdict=Verdict.objects.get(comment=comment, is_current=True))
+    body = client_for(officer).get(f"/comments/{comment.pk}/").content.decode()
+    assert 'id="hidden-upstream"' in body and 'name="kind" value="unhide"' in body
+
+    post_meta(web, fb_body(fb_change("1_500", verb="unhide")))
+    process_all()
+    assert comment_hidden_upstream(comment.pk) is False
+    assert AuditEvent.objects.filter(comment=comment, verb="comment.unhidden_upstream").count() == 1
+
+
+def test_the_echo_of_our_own_hide_changes_nothing(sim, web):
+    from moderation.actions import platform_action_apply, platform_action_request
+    from tests.factories import CommentFactory
+    from tests.moderation.platforms.fixtures import ACCOUNTS, make_channel
+
+    channel = make_channel("facebook")
+    upstream = sim.world.add_comment("facebook", ACCOUNTS["facebook"], "rude words")
+    comment = CommentFactory(channel=channel, platform="facebook", external_id=upstream.id)
+    platform_action_apply(action_id=platform_action_request(comment=comment, kind="hide", decision=None).pk)
+    assert comment_hidden_upstream(comment.pk) is True and upstream.hidden is True
+    post_meta(web, fb_body(fb_change(upstream.id, verb="hide")))
+    process_all()
+    assert not AuditEvent.objects.filter(verb="comment.hidden_upstream").exists()
+    # Hidden again on Facebook after someone there unhid it: recorded, not ours.
+    post_meta(web, fb_body(fb_change(upstream.id, verb="unhide")))
+    process_all()
+    assert comment_hidden_upstream(comment.pk) is False
+    assert AuditEvent.objects.get(verb="comment.unhidden_upstream").data == {"requested_by_us": False}
 
 
 def test_instagram_delivery_in_both_shapes(web):

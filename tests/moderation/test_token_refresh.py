@@ -343,3 +343,27 @@ def test_the_demo_refreshes_its_expiring_youtube_and_x_tokens(settings):
             assert _credentials(channel)["access_token"] == world.account(platform, channel.account_id).token
     finally:
         server.stop()
+
+
+@pytest.mark.django_db
+def test_a_wrong_client_secret_needs_reauth_naming_the_cause_not_the_secret(sim, settings):
+    settings.GOOGLE_CLIENT_SECRET = "wrong-google-secret-31f9"
+    channel = _expired_channel(sim, "youtube")
+    assert channel_poll(channel_id=channel.pk).status == "needs_reauth"
+    channel.refresh_from_db()
+    assert channel.state_reason == "youtube: token refresh refused (invalid_client): The OAuth client was not found."
+
+
+@pytest.mark.django_db
+def test_an_action_whose_refresh_is_refused_fails_and_the_channel_needs_reauth(sim):
+    channel = _expired_channel(sim, "x")
+    sim.world.revoke("x", ACCOUNTS["x"])
+    upstream = sim.world.add_comment("x", ACCOUNTS["x"], "abuse")
+    comment = CommentFactory(channel=channel, external_id=upstream.id, platform="x")
+    action = platform_action_request(comment=comment, kind="hide", decision=None)
+    platform_action_apply(action_id=action.pk)
+    action.refresh_from_db()
+    channel.refresh_from_db()
+    reason = "x: token refresh refused (invalid_request): Value passed for the token was invalid."
+    assert (action.status, action.last_error, upstream.hidden) == ("failed", reason, False)
+    assert (channel.state, channel.state_reason) == ("needs_reauth", reason)

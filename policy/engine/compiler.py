@@ -95,6 +95,10 @@ def _list_tag(name: str) -> str:
 
 
 
+def _span_start(span) -> int:
+    return span[0]
+
+
 def _by_rule_id(item) -> str:
     return item[0].id
 
@@ -314,21 +318,24 @@ class Matcher:
 
         # 1. one trie pass: which tags (term lists, rule triggers) occur, and where
         # group hits by their tag set first: a comment has few distinct hit words
-        by_tags: dict[frozenset, list[tuple[int, int]]] = {}
-        for tags, s, e in self._terms.find(skeleton(norm), norm):
-            spans = by_tags.get(tags)
-            if spans is None:
-                by_tags[tags] = [(s, e)]
-            else:
-                spans.append((s, e))
+        by_tags = self._terms.find(skeleton(norm), norm)
         tag_spans: dict[str, list[tuple[int, int]]] = {}
+        merged = None  # tags whose spans came from several tag sets: sorted below
         for tags, spans in by_tags.items():
             for tag in tags:
                 have = tag_spans.get(tag)
                 if have is None:
                     tag_spans[tag] = spans if len(tags) == 1 else list(spans)
                 else:
-                    have.extend(spans)
+                    have.extend(spans)  # (by_tags' own lists are not read after this)
+                    if merged is None:
+                        merged = {tag}
+                    else:
+                        merged.add(tag)
+        if merged is not None:
+            # anchors are tried in text order (a match's end skips the anchors inside it)
+            for tag in merged:
+                tag_spans[tag].sort(key=_span_start)
 
         # 2. candidate rules: ungated ones, and gated ones whose tag was seen. Rules that
         #    require another category are only tried once something else has fired.

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from operator import itemgetter
 
-_START = itemgetter(1)
+_START = itemgetter(0)  # a span's start
 
 LEET = {
     "a": "4@",
@@ -256,7 +256,7 @@ class TermMatcher:
     words with repeated letters are looked up again with every run collapsed ("fuuuck");
     prefix terms and phrases go through two small literal regexes; only a comment that
     contains masked letters (``f*ck``) pays for the full obfuscation-aware trie.
-    ``find(skeleton)`` returns ``[(tags, start, end), ...]`` in text order.
+    ``find(skeleton)`` returns ``{tags: [(start, end), ...]}``, each list in text order.
     """
 
     __slots__ = (
@@ -332,13 +332,14 @@ class TermMatcher:
         self._trie = build_term_regex(trie_terms)
         self._group_tags = {g: frozenset(v) for g, v in group_tags.items()}
 
-    def find(self, skel: str, norm: str | None = None) -> list[tuple[frozenset, int, int]]:
-        """Hits in ``skel``; with ``norm`` (the folded text it came from), tokens that are
-        only digits and symbols there are dropped."""
+    def find(self, skel: str, norm: str | None = None) -> dict[frozenset, list[tuple[int, int]]]:
+        """Hits in ``skel`` as ``{tags: [(start, end), ...]}``, each list in text order; with
+        ``norm`` (the folded text it came from), tokens that are only digits and symbols
+        there are dropped."""
         letters = norm
         tokens = _TOKEN.findall(skel)
         if not tokens:
-            return []
+            return {}
         token_set = set(tokens)
         exact = self._exact
         exact_hits = token_set & self._exact_keys
@@ -379,7 +380,10 @@ class TermMatcher:
                             matched = collapsed_form.startswith(word)
                         if matched:
                             hit[tok] = hit[tok] | tags if tok in hit else tags
-        out: list[tuple[frozenset, int, int]] = []
+        # hits grouped by their tag set (a comment has few distinct hit words, and the
+        # engine looks rules up per tag set): {tags: [(start, end), ...] in text order}
+        groups: dict[frozenset, list[tuple[int, int]]] = {}
+        mixed = False  # some tag set got spans from more than one word: sort it at the end
         if hit:
             if letters is not None:
                 if len(hit) == len(exact_hits):  # only exact hits: precomputed leet test
@@ -394,6 +398,11 @@ class TermMatcher:
             short = self._short_regex
             size = len(skel)
             for tok, tags in hit.items():
+                spans = groups.get(tags)
+                if spans is None:
+                    spans = groups[tags] = []
+                elif spans:
+                    mixed = True
                 if len(tok) <= 2:
                     # a one- or two-letter word occurs inside many words: use its own regex
                     regex = short.get(tok)
@@ -401,8 +410,7 @@ class TermMatcher:
                         regex = _short_word_regex(tok)
                     found = 0
                     for m in regex.finditer(skel):
-                        s, e = m.span()
-                        out.append((tags, s, e))
+                        spans.append(m.span())
                         found += 1
                         if found >= MAX_OCCURRENCES:
                             break
@@ -416,7 +424,7 @@ class TermMatcher:
                         if (pos == 0 or skel[pos - 1] not in _WORD_CHARS) and (
                             end >= size or skel[end] not in _WORD_CHARS
                         ):
-                            out.append((tags, pos, end))
+                            spans.append((pos, end))
                             found += 1
                             if found >= MAX_OCCURRENCES:
                                 break
@@ -426,50 +434,46 @@ class TermMatcher:
             for words, regex, tags in self._phrase_index[key]:
                 if words <= token_set:
                     for m in regex.finditer(skel):
-                        out.append((tags, m.start(), m.end()))
+                        spans = groups.get(tags)
+                        if spans is None:
+                            groups[tags] = [m.span()]
+                        else:
+                            spans.append(m.span())
+                            mixed = True
         if (
             self._trie is not None
             # a masked letter needs one of the mask characters: five memchr scans first
             and ("*" in skel or "?" in skel or "!" in skel or "#" in skel or "%" in skel)
             and _HAS_MASK.search(skel) is not None
         ):
-            seen = {(s, e) for _, s, e in out}
+            seen = {span for spans in groups.values() for span in spans}
             for m in self._trie.finditer(skel):
                 if (
                     m.span() not in seen
                     and _HAS_MASK.search(m.group())
                     and (norm is None or _HAS_LETTER.search(norm, m.start(), m.end()))
                 ):
-                    out.append((self._group_tags[m.lastgroup], m.start(), m.end()))
-        if len(out) > 1:
-            out.sort(key=_START)
-        return out
+                    tags = self._group_tags[m.lastgroup]
+                    spans = groups.get(tags)
+                    if spans is None:
+                        groups[tags] = [m.span()]
+                    else:
+                        spans.append(m.span())
+                        mixed = True
+        if mixed:
+            for spans in groups.values():
+                if len(spans) > 1:
+                    spans.sort(key=_START)
+        return {tags: spans for tags, spans in groups.items() if spans}
 
 
 # Evidence, not a census: a giant comment repeating one word yields at most this many spans
 # per word (keeps a pathological comment's verdict within the time budget).
 MAX_OCCURRENCES = 20
-MAX_HITS = 200  # and at most this many hits in all
 _HAS_LETTER = re.compile("[a-z]")
 
 
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-
-
-def _append_occurrences(out: list, text: str, token: str, tags) -> None:
-    """Append (tags, start, end) for each whole-token occurrence (at most MAX_OCCURRENCES)."""
-    n = len(token)
-    size = len(text)
-    pos = text.find(token)
-    found = 0
-    while pos >= 0 and found < MAX_OCCURRENCES:
-        end = pos + n
-        if (pos == 0 or text[pos - 1] not in _WORD_CHARS) and (
-            end >= size or text[end] not in _WORD_CHARS
-        ):
-            out.append((tags, pos, end))
-            found += 1
-        pos = text.find(token, end)
 
 
 def _literal_regex(words: dict[str, set[str]], *, prefix: bool):

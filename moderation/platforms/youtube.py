@@ -35,6 +35,9 @@ THREADS_PAGE_SIZE = 100  # maxResults ceiling
 REPLY_SCAN_SECONDS = 15 * 60
 REPLY_SCAN_PAGES = 3
 THREAD_MEMORY = REPLY_SCAN_PAGES * THREADS_PAGE_SIZE  # ~35 bytes each in the cursor
+# Five comments.list pages: less than one poll's budget, so a poll that starts on a thread
+# always gets this far.
+REPLY_READ_ENOUGH = 500
 # Daily quota resets at midnight Pacific (README §4.3); per-minute limits clear in a minute.
 QUOTA_TZ = ZoneInfo("America/Los_Angeles")
 SHORT_LIMIT_SECONDS = 60
@@ -131,8 +134,9 @@ class YouTubeClient(PlatformClient):
         comments: list[IncomingComment] = []
         round_done = False
         while budget[0] > 0:
+            page_used = page_token
             body = self._threads_page(page_token, budget)
-            reached = False
+            reached = cut = False
             for thread in body.get("items") or []:
                 snippet = thread.get("snippet") or {}
                 top = _incoming(snippet.get("topLevelComment") or {}, account_id=self.account_id)
@@ -142,7 +146,14 @@ class YouTubeClient(PlatformClient):
                     comments.append(top)
                     if top.created_upstream:
                         pending = max(pending, top.created_upstream)
-                comments += self._new_replies(thread, top.external_id, counts, seen, budget)
+                replies, complete = self._new_replies(thread, top.external_id, counts, seen, budget)
+                comments += replies
+                cut = cut or not complete
+            if cut:
+                # Out of budget among this page's replies: the next poll reads this page
+                # again; its threads already counted cost nothing more.
+                page_token = page_used
+                break
             page_token = body.get("nextPageToken")
             if reached or not page_token:
                 round_done = True
@@ -155,15 +166,18 @@ class YouTubeClient(PlatformClient):
         now = time.time()
         if now - float(scanned_at or 0) >= REPLY_SCAN_SECONDS:
             # The scan: older threads, for replies only (their top-level comments are stored).
-            depth = 1
-            while page_token and depth < REPLY_SCAN_PAGES and budget[0] > 0:
+            depth, cut = 1, False
+            while page_token and depth < REPLY_SCAN_PAGES and budget[0] > 0 and not cut:
                 body = self._threads_page(page_token, budget)
                 depth += 1
                 for thread in body.get("items") or []:
                     top_id = str(((thread.get("snippet") or {}).get("topLevelComment") or {}).get("id") or thread.get("id", ""))
-                    comments += self._new_replies(thread, top_id, counts, seen, budget)
+                    replies, complete = self._new_replies(thread, top_id, counts, seen, budget)
+                    comments += replies
+                    cut = cut or not complete
                 page_token = body.get("nextPageToken")
-            scanned_at = int(now)
+            if not cut and (not page_token or depth >= REPLY_SCAN_PAGES):
+                scanned_at = int(now)  # otherwise cut short by the budget: the next poll scans again
         return FetchResult(comments=comments, cursor={
             "watermark": pending.isoformat(), "threads": self._remember(counts, seen), "scanned_at": scanned_at})
 
@@ -175,28 +189,35 @@ class YouTubeClient(PlatformClient):
             params["pageToken"] = page_token
         return self._json(self.request("GET", "commentThreads", params=params))
 
-    def _new_replies(self, thread: dict, top_id: str, counts: dict, seen: list, budget: list[int]) -> list[IncomingComment]:
+    def _new_replies(self, thread: dict, top_id: str, counts: dict, seen: list,
+                     budget: list[int]) -> tuple[list[IncomingComment], bool]:
         """The thread's replies when its reply count grew since we last saw it (or we never
-        did); ``counts`` is updated. Replies already stored come again and the idempotent
-        upsert ignores them. A reply deleted as another arrives leaves the count unchanged
-        and that reply unseen here; a webhook-less platform offers nothing better."""
+        did), and False when the budget ran out first (its count is then not recorded, so
+        the next poll asks again); ``counts`` is updated. Replies already stored come again
+        and the idempotent upsert ignores them. A reply deleted as another arrives leaves
+        the count unchanged and that reply unseen here; a platform without push for comments
+        offers nothing better."""
         thread_id = str(thread.get("id") or top_id)
         total = int((thread.get("snippet") or {}).get("totalReplyCount") or 0)
         known = counts.get(thread_id)
         seen.append(thread_id)
         counts[thread_id] = total
         if total == 0 or (known is not None and total <= known):
-            return []
+            return [], True
         replies = (thread.get("replies") or {}).get("comments") or []
         if total > len(replies):  # the inline replies are only a subset (README §4.1)
             fetched, complete = self._all_replies(top_id, budget)
             replies = fetched or replies
-            if not complete:  # out of budget: ask again on the next poll
+            # A thread too long for one poll's budget is taken as read once REPLY_READ_ENOUGH
+            # replies came in (so polls cannot livelock on it); its later replies come in
+            # when its count grows again.
+            if not complete and len(fetched) < REPLY_READ_ENOUGH:
                 if known is None:
                     counts.pop(thread_id, None)
                 else:
                     counts[thread_id] = known
-        return [_incoming(reply, account_id=self.account_id) for reply in replies]
+                return [_incoming(reply, account_id=self.account_id) for reply in replies], False
+        return [_incoming(reply, account_id=self.account_id) for reply in replies], True
 
     @staticmethod
     def _remember(counts: dict, seen: list) -> dict:

@@ -124,6 +124,30 @@ def test_youtube_new_replies_on_older_threads_are_read(sim):
     assert [c.external_id for c in yt.fetch_since(cursor).comments] == [threads[-1].id]
 
 
+def test_youtube_replies_beyond_one_polls_budget_are_read_over_the_next_polls(sim):
+    from moderation.platforms.base import MAX_PAGES_PER_POLL
+
+    world, channel = sim.world, ACCOUNTS["youtube"]
+    threads = _backlog(sim, "youtube", 20, start=time.time() - 1000)
+    # 7 replies each: more than the 5 inline, so each thread needs a comments.list call.
+    replies = [world.add_comment("youtube", channel, f"reply {i}", parent_id=t.id) for t in threads for i in range(7)]
+    yt, cursor, read, polls = client("youtube"), {}, set(), 0
+    while True:
+        polls += 1
+        before = len(world.requests)
+        result = yt.fetch_since(cursor)
+        assert len(world.requests) - before <= MAX_PAGES_PER_POLL
+        read |= {c.external_id for c in result.comments}
+        cursor = result.cursor
+        if not result.more:
+            break
+        assert polls < 5
+    # 20 reply calls at 9 a poll (the page itself costs one): three polls, nothing missed.
+    assert polls == 3
+    assert read == {c.id for c in threads + replies}
+    assert "page_token" not in cursor and len(cursor["threads"]) == 20
+
+
 def test_facebook_comments_on_posts_older_than_the_recent_25_are_reached(sim):
     from moderation.platforms.base import MAX_PAGES_PER_POLL
 

@@ -367,3 +367,17 @@ def test_an_action_whose_refresh_is_refused_fails_and_the_channel_needs_reauth(s
     reason = "x: token refresh refused (invalid_request): Value passed for the token was invalid."
     assert (action.status, action.last_error, upstream.hidden) == ("failed", reason, False)
     assert (channel.state, channel.state_reason) == ("needs_reauth", reason)
+
+
+def test_the_simulators_control_api_sets_expires_and_revokes_tokens(sim):
+    import requests
+
+    account = sim.world.account("x", ACCOUNTS["x"])
+    base = f"{sim.base}/_sim/tokens"
+    assert requests.post(base, json={"platform": "x", "account_id": ACCOUNTS["x"], "access_token": "a1",
+                                     "refresh_token": "r1", "expires_in": 60}, timeout=5).status_code == 201
+    assert (account.token, account.refresh_token, sim.world.token_expired(account)) == ("a1", "r1", False)
+    requests.post(f"{base}/expire", json={"platform": "x", "account_id": ACCOUNTS["x"]}, timeout=5)
+    assert sim.world.token_expired(account) is True
+    requests.post(f"{base}/revoke", json={"platform": "x", "account_id": ACCOUNTS["x"]}, timeout=5)
+    assert (account.refresh_token, account.spent_refresh_tokens) == ("", {"r1"})

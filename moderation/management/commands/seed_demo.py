@@ -1,7 +1,8 @@
 """Demo data for `./dev run`: one user per role, four channels, a realistic morning of comments.
 
-Idempotent: running it twice changes nothing. Passwords are printed and in the README; they
-are for a local demo only.
+Idempotent: running it twice changes nothing, except that the demo channels' tokens are
+stored afresh each run (the simulator starts afresh too). Passwords are printed and in the
+README; they are for a local demo only.
 """
 
 from __future__ import annotations

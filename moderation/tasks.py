@@ -71,9 +71,9 @@ def channels_poll_due_task() -> int:
 
 @shared_task(name="moderation.tasks.channel_poll_task")
 def channel_poll_task(*, channel_id: int) -> str:
-    from moderation.ingest import channel_poll
+    from moderation.ingest import channel_poll_backlog
 
-    return channel_poll(channel_id=channel_id).status
+    return channel_poll_backlog(channel_id=channel_id).status
 
 
 @shared_task(name="moderation.tasks.webhookdelivery_process_task")

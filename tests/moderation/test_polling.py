@@ -96,6 +96,38 @@ def test_a_poll_with_more_pages_than_its_budget_continues_straight_away(sim, bro
     assert len(channel.poll_cursor["threads"]) == 300
 
 
+def test_the_poll_task_reads_a_backlog_in_one_go_within_its_time_budget(
+    sim, broker, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr("moderation.ingest.POLL_CONTINUE_SECONDS", 60)  # a slow machine is not a short budget
+    channel = make_channel("youtube")
+    start = timezone.now().timestamp() - 5000
+    for i in range(2050):  # 21 pages of 100: three polls
+        sim.world.add_comment("youtube", ACCOUNTS["youtube"], f"c{i}", at=start + i)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.channel_poll_task(channel_id=channel.pk) == "polled"
+    assert Comment.objects.filter(channel=channel).count() == 2050
+    rung = [name for name, _ in broker.messages()]
+    assert (rung.count(CLASSIFY_BATCH), rung.count(POLL)) == (3, 0)  # each poll's page judged; none left
+    channel.refresh_from_db()
+    assert channel.next_poll_at > timezone.now() + dt.timedelta(seconds=30)  # back to the poll interval
+
+
+def test_a_backlog_longer_than_the_budget_is_handed_to_a_new_task(sim, broker, django_capture_on_commit_callbacks):
+    from moderation.ingest import channel_poll_backlog
+
+    channel = make_channel("youtube")
+    start = timezone.now().timestamp() - 5000
+    for i in range(1050):
+        sim.world.add_comment("youtube", ACCOUNTS["youtube"], f"c{i}", at=start + i)
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = channel_poll_backlog(channel_id=channel.pk, seconds=0)
+    assert (outcome.comments, outcome.more, outcome.again) == (1000, True, True)
+    assert broker.messages()[-1] == (POLL, {"channel_id": channel.pk})  # after the poll's commit
+    channel.refresh_from_db()
+    assert channel.next_poll_at > timezone.now() + POLL_LEASE - dt.timedelta(minutes=1)  # still leased
+
+
 @pytest.mark.parametrize("platform", ["facebook", "instagram", "youtube", "x"])
 def test_throttling_backs_off_until_the_platform_allows(sim, platform):
     channel = make_channel(platform)

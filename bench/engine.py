@@ -26,6 +26,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(ROOT))
 
+import policy.engine as engine  # noqa: E402
 from policy.engine import AuthorHistory, compile_ruleset, load_default_document  # noqa: E402
 from policy.engine.evaluation import default_eval_dir, eval_sets, load_rows  # noqa: E402
 
@@ -105,6 +106,10 @@ def main() -> None:
     cpu = time.process_time() - cpu_start
     ours = len(corpus) / elapsed
     print(f"eval texts: {len(base)} distinct, repeated x{reps} = {len(corpus)} comments")
+    print(
+        "engine form: "
+        + ("compiled by mypyc (setup.py)" if engine.COMPILED else "plain Python (not compiled)")
+    )
     print(f"rule set compile: {compile_ms:.1f} ms")
     print(
         f"policy engine: {ours:,.0f} comments/s wall clock ({elapsed:.2f} s single process); "
@@ -115,7 +120,7 @@ def main() -> None:
             f"  (note: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs while measuring)"
         )
 
-    results = {"engine_cps": round(ours)}
+    results = {"engine_cps": round(ours), "compiled": engine.COMPILED}
     texts_only = [t for t, _ in corpus]
     if not args.skip_peers:
         try:

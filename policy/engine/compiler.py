@@ -268,7 +268,7 @@ class Matcher:
                 and not r.gates
                 and not r.requires
             ):
-                always_detectors.setdefault(r.detector, []).append(r)
+                always_detectors.setdefault(r.detector or "", []).append(r)
         # grouped by prefilter: detectors sharing one (NHS number and phone both need a group
         # of three digits) have it checked once per comment
         by_prefilter: dict = {}
@@ -374,22 +374,22 @@ class Matcher:
                     continue
                 if len(anchors) > MAX_ANCHORS:
                     anchors = anchors[:MAX_ANCHORS]
-                match = rule.regex.match
-                spans = None
+                match = rule.regex.match  # type: ignore[union-attr]  # anchored: has a regex
+                matched: list[tuple[int, int]] | None = None
                 last = -1
                 for start, _ in anchors:
                     if start <= last:
                         continue
                     m = match(norm, start)
                     if m is not None:
-                        if spans is None:
-                            spans = [m.span()]
+                        if matched is None:
+                            matched = [m.span()]
                         else:
-                            spans.append(m.span())
+                            matched.append(m.span())
                         last = m.end()
-                if spans is None:
+                if matched is None:
                     continue
-                kept = self._check(rule, spans, norm)
+                kept = self._check(rule, matched, norm)
             else:
                 kept = self._try(rule, tag_spans, state, platform, author)
             if kept:
@@ -430,7 +430,7 @@ class Matcher:
                         spans.append((s1, e2))
                         break
         elif rule.anchor is not None:
-            match = rule.regex.match
+            match = rule.regex.match  # type: ignore[union-attr]
             spans = []
             last = -1
             # Bounded: a giant comment repeating a trigger word must not cost more than
@@ -446,14 +446,14 @@ class Matcher:
             gate = rule.pattern_gate
             if gate is not None and gate.search(norm) is None:
                 return []
-            spans = [m.span() for m in rule.regex.finditer(norm)]
+            spans = [m.span() for m in rule.regex.finditer(norm)]  # type: ignore[union-attr]
         elif rule.detector == "repeated_post":
             spans = self._repeated(norm, author)
         else:
-            prefilter = det.PREFILTERS.get(rule.detector)
+            prefilter = det.PREFILTERS.get(rule.detector or "")
             if prefilter is not None and not prefilter(norm):
                 return []  # the detector's own first check, without building its context
-            findings = state.findings(rule.detector)
+            findings = state.findings(rule.detector or "")
             if not findings:
                 return []
             spans = [(f.start, f.end) for f in findings if not rule.kinds or f.kind in rule.kinds]
@@ -597,15 +597,16 @@ class _State:
         self.norm = norm
         self.original = original
         self.lists = lists
-        self._ctx = None
+        self._ctx: det.Context | None = None
         self.cache: dict[str, list] = {}
 
     def findings(self, name: str) -> list:
         found = self.cache.get(name)
         if found is None:
-            if self._ctx is None:
-                self._ctx = det.Context(self.norm, self.original, self.lists)
-            found = self.cache[name] = det.DETECTORS[name](self._ctx)
+            ctx = self._ctx
+            if ctx is None:
+                ctx = self._ctx = det.Context(self.norm, self.original, self.lists)
+            found = self.cache[name] = det.DETECTORS[name](ctx)
         return found
 
 

@@ -387,13 +387,13 @@ class TermMatcher:
         if hit:
             if letters is not None:
                 if len(hit) == len(exact_hits):  # only exact hits: precomputed leet test
-                    suspects = exact_hits & self._leet_exact
+                    suspects: set[str] | list[str] = exact_hits & self._leet_exact
                 else:
                     suspects = [t for t in hit if not t.strip(_LEET_LETTERS)]
                 for tok in suspects:
                     # only a token made wholly of leet stand-ins can be a number in disguise
                     pos = skel.find(tok)
-                    if not _HAS_LETTER.search(norm, pos, pos + len(tok)):
+                    if not _HAS_LETTER.search(letters, pos, pos + len(tok)):
                         del hit[tok]
             short = self._short_regex
             size = len(skel)
@@ -453,7 +453,7 @@ class TermMatcher:
                     and _HAS_MASK.search(m.group())
                     and (norm is None or _HAS_LETTER.search(norm, m.start(), m.end()))
                 ):
-                    tags = self._group_tags[m.lastgroup]
+                    tags = self._group_tags[m.lastgroup or ""]
                     spans = groups.get(tags)
                     if spans is None:
                         groups[tags] = [m.span()]

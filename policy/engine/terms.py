@@ -434,12 +434,7 @@ class TermMatcher:
             for words, regex, tags in self._phrase_index[key]:
                 if words <= token_set:
                     for m in regex.finditer(skel):
-                        spans = groups.get(tags)
-                        if spans is None:
-                            groups[tags] = [m.span()]
-                        else:
-                            spans.append(m.span())
-                            mixed = True
+                        mixed = _add_span(groups, tags, m.span()) or mixed
         if (
             self._trie is not None
             # a masked letter needs one of the mask characters: five memchr scans first
@@ -454,17 +449,23 @@ class TermMatcher:
                     and (norm is None or _HAS_LETTER.search(norm, m.start(), m.end()))
                 ):
                     tags = self._group_tags[m.lastgroup or ""]
-                    spans = groups.get(tags)
-                    if spans is None:
-                        groups[tags] = [m.span()]
-                    else:
-                        spans.append(m.span())
-                        mixed = True
+                    mixed = _add_span(groups, tags, m.span()) or mixed
         if mixed:
             for spans in groups.values():
                 if len(spans) > 1:
                     spans.sort(key=_START)
         return {tags: spans for tags, spans in groups.items() if spans}
+
+
+def _add_span(groups: dict, tags: frozenset, span: tuple[int, int]) -> bool:
+    """Append ``span`` to ``groups[tags]``; True when that list already held spans (from
+    another word: the list then needs sorting into text order)."""
+    spans = groups.get(tags)
+    if spans is None:
+        groups[tags] = [span]
+        return False
+    spans.append(span)
+    return True
 
 
 # Evidence, not a census: a giant comment repeating one word yields at most this many spans

@@ -291,13 +291,22 @@ class Handler(BaseHTTPRequestHandler):
                     raise _graph_error(100, "Invalid cursor")
                 with w.lock:
                     newest_first = list(reversed(account.threads))
+                    created = dict(account.thread_created)
                 threads = newest_first[offset: offset + limit]
-                data = [{"id": t, "permalink": f"https://www.instagram.com/p/{t}/"} if platform == "instagram" else {"id": t}
-                        for t in threads]
+                if platform == "instagram":
+                    # Only the fields asked for, id by default, as Graph answers (README §3.2).
+                    wanted = set(str(params.get("fields") or "id").split(","))
+                    data = [{k: v for k, v in {"id": t, "permalink": f"https://www.instagram.com/p/{t}/",
+                                               "timestamp": _iso(created.get(t, 0), meta=True)}.items()
+                             if k == "id" or k in wanted} for t in threads]
+                else:
+                    data = [{"id": t} for t in threads]
                 body = {"data": data, "paging": {"cursors": {"before": _cursor(offset), "after": _cursor(offset + len(threads))}}}
                 if offset + limit < len(newest_first):
+                    # Graph's next link repeats the query (fields, limit) with the new cursor.
+                    fields = f"fields={params['fields']}&" if params.get("fields") else ""
                     body["paging"]["next"] = (f"http://{self.headers.get('Host')}/{PREFIXES[platform]}/{node}/{edge}"
-                                              f"?limit={limit}&after={_cursor(offset + len(threads))}")
+                                              f"?{fields}limit={limit}&after={_cursor(offset + len(threads))}")
                 return 200, body, self._usage(platform)
             if platform == "facebook" and edge == "blocked" and method == "POST":
                 ids = []

@@ -47,6 +47,7 @@ class Account:
     account_id: str
     token: str
     threads: list[str] = field(default_factory=list)  # newest last
+    thread_created: dict[str, float] = field(default_factory=dict)  # thread id -> unix time posted
     comments: list[SimComment] = field(default_factory=list)  # in creation order
     by_id: dict[str, SimComment] = field(default_factory=dict)
     blocked: set[str] = field(default_factory=set)
@@ -129,6 +130,7 @@ class World:
                 "x": f"{1900000000000000000 + n}",
             }[platform]
             account.threads.append(thread_id)
+            account.thread_created[thread_id] = self._now(None)
             if platform == "x":
                 # A conversation root is our own post; replies to it are what we moderate.
                 self._add(account, thread_id, author_id=account_id, author_name="NHS Lincolnshire ICB",

@@ -1,6 +1,7 @@
 """Instagram professional accounts (README §3): poll /{ig-user}/media then /{media}/comments
-(no time filter: newest first, stop at the watermark); webhooks fields "comments" and
-"live_comments"; hide/unhide/delete/reply. Instagram's API cannot block anyone."""
+(no time filter: newest first, stop at the watermark; the recent media in rounds, older ones
+swept a media page at a time); webhooks fields "comments" and "live_comments";
+hide/unhide/delete/reply. Instagram's API cannot block anyone."""
 
 from __future__ import annotations
 
@@ -13,8 +14,19 @@ from moderation.platforms.meta import GraphClient
 from moderation.services import IncomingComment
 
 COMMENT_FIELDS = "id,text,timestamp,username,from{id,username},like_count,hidden,parent_id,replies{id,text,timestamp,username,from,parent_id}"
+# Recent media whose comments every round reads; 25 is Graph's default page.
 MEDIA_PER_POLL = 25
 COMMENTS_PAGE_SIZE = 50  # Instagram's documented maximum for /comments
+# Older media are swept behind them, a media page (`after` cursor) at a time, with a share of
+# each poll's MAX_PAGES_PER_POLL kept for it so the recent round (a call per media per
+# round: /comments has no `since`) cannot starve it. About one media per call: a lap of
+# OLDER_MEDIA_MAX media is ~520 calls. A quiet round is 5 polls that follow each other at
+# once (`more`): 3 sweep calls in each of the first four, 8 in the last (what the round
+# left), so 20 a round and a lap in ~26 rounds, under half an hour at the default 60 s
+# interval. Comments on media older than that arrive only through the webhook.
+OLDER_PAGES_PER_POLL = 3
+OLDER_MEDIA_PAGE = 25
+OLDER_MEDIA_MAX = 500
 
 
 def _incoming(item: dict, *, account_id: str, media_id: str, permalink: str, parent_id: str = "") -> IncomingComment:
@@ -65,53 +77,149 @@ class InstagramClient(GraphClient):
         return {"access_token": str(body["access_token"]), "issued_at": int(now), **self._expiry(body, now)}
 
     def fetch_since(self, cursor: dict) -> FetchResult:
-        """Cursor: {"media": {media id: unix seconds of the newest comment seen}}.
+        """Cursor: {"media": {media id: unix seconds}, "resume": {...}, "older": {...}}.
 
-        /comments has no ``since`` (README §3.2), and returns newest first, so each media is
-        read until a comment at or before its watermark. If the page budget runs out first,
-        that media's watermark is not moved, and the comments read are stored anyway."""
+        The MEDIA_PER_POLL most recent media, a round of them over as many polls as it takes
+        (``more`` until the round is done): /comments has no ``since`` (README §3.2), so
+        every media costs a call each round, more than one poll's budget. ``resume`` says
+        where the round goes on (``id``; ``after`` and ``newest`` when that media's own
+        comments were cut short), and a media's watermark moves only once it is read down
+        to it. Timestamps are inclusive: a comment in the boundary second is read twice and
+        the idempotent upsert ignores it. Older media: ``_sweep_older``."""
         marks = {k: int(v) for k, v in (cursor.get("media") or {}).items()}
-        budget = [MAX_PAGES_PER_POLL]
+        resume = dict(cursor.get("resume") or {})
+        now = int(time.time())
+        budget = [MAX_PAGES_PER_POLL - OLDER_PAGES_PER_POLL]
         media = self._json(self.request("GET", f"{self.account_id}/media",
                                         params={"fields": "id,permalink,timestamp", "limit": MEDIA_PER_POLL}))
         budget[0] -= 1
+        paging = media.get("paging") or {}
+        recent_after = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
+        items = [(str(m.get("id")), str(m.get("permalink", ""))) for m in media.get("data") or []]
+        ids = [media_id for media_id, _ in items]
+        start = ids.index(resume["id"]) if resume.get("id") in ids else 0  # gone: a new round
         comments: list[IncomingComment] = []
-        new_marks: dict[str, int] = {}
-        incomplete = False
-        for item in media.get("data") or []:
-            media_id, permalink = str(item.get("id")), str(item.get("permalink", ""))
-            mark = marks.get(media_id, 0)
-            newest, reached = mark, False
+        next_resume: dict = {}
+        for media_id, permalink in items[start:]:
             if budget[0] <= 0 or self.usage_backoff:
-                incomplete = True
-                new_marks[media_id] = mark
+                next_resume = {"id": media_id}
+                break
+            partial = resume if resume.get("id") == media_id else {}
+            mark = marks.get(media_id, 0)
+            read, newest, after = self._media_comments(media_id, permalink, mark, budget, after=partial.get("after"))
+            comments += read
+            newest = max(newest, int(partial.get("newest", 0)))
+            if after is not None:
+                next_resume = {"id": media_id, "after": after, "newest": newest}
+                break
+            marks[media_id] = newest
+        # Only media still among the recent ones keep a mark here; the sweep takes over the
+        # others' marks, so a media pushed out by new posts before the sweep passes it again
+        # is read from its own mark, not only from the sweep's.
+        older = dict(cursor.get("older") or {})
+        handed = {k: v for k, v in marks.items() if k not in set(ids)}
+        if handed and ids:
+            older_marks = dict(older.get("marks") or {})
+            for media_id, mark in handed.items():
+                previous = older_marks.get(media_id)
+                older_marks[media_id] = [min(mark, int(previous[0])) if previous else mark, now]
+            older["marks"] = older_marks
+            marks = {k: v for k, v in marks.items() if k in set(ids)}
+        older, read = self._sweep_older(older, recent_after, [budget[0] + OLDER_PAGES_PER_POLL], now=now)
+        comments += read
+        next_cursor = {"media": marks, "older": older}
+        if next_resume:
+            next_cursor["resume"] = next_resume
+        return FetchResult(comments=comments, cursor=next_cursor,
+                           more=bool(next_resume) and not self.usage_backoff, backoff_seconds=self.usage_backoff)
+
+    def _media_comments(self, media_id: str, permalink: str, since: int, budget: list[int], *,
+                        after: str | None = None) -> tuple[list[IncomingComment], int, str | None]:
+        """One media's comments created at or after ``since`` (unix seconds), from the page at
+        ``after`` (none: the newest page): (comments, newest timestamp read, the ``after``
+        to go on from next time, or None once read down to ``since`` or to the end).
+
+        /comments returns newest first, so reading stops at the first top-level comment
+        before ``since``; replies come inline and count by their own timestamps, so a new
+        reply under an older comment on a page read is kept. Precondition: budget left."""
+        assert budget[0] > 0
+        params = {"fields": COMMENT_FIELDS, "limit": COMMENTS_PAGE_SIZE}
+        if after:
+            params["after"] = after
+        comments: list[IncomingComment] = []
+        newest = since
+        for data, next_after in self.pages(f"{media_id}/comments", params, budget=budget):
+            reached = False
+            for row in data:
+                top = _incoming(row, account_id=self.account_id, media_id=media_id, permalink=permalink)
+                for reply in (row.get("replies") or {}).get("data") or []:
+                    r = _incoming(reply, account_id=self.account_id, media_id=media_id, permalink=permalink,
+                                  parent_id=top.external_id)
+                    rts = int(r.created_upstream.timestamp()) if r.created_upstream else 0
+                    if rts >= since:
+                        comments.append(r)
+                        newest = max(newest, rts)
+                ts = int(top.created_upstream.timestamp()) if top.created_upstream else 0
+                if ts < since:
+                    reached = True
+                    continue
+                comments.append(top)
+                newest = max(newest, ts)
+            if reached or next_after is None:
+                return comments, newest, None
+            after = next_after
+            if self.usage_backoff:
+                break
+        return comments, newest, after
+
+    def _sweep_older(self, older: dict, recent_after: str | None, budget: list[int], *, now: int):
+        """Comments on media older than the recent ones, a bounded step per poll (Facebook's
+        sweep, read newest first to a timestamp because /comments has no ``since``). State:
+        ``since`` (comments from then on are wanted: the start of the previous lap, or of
+        the first poll: history before connecting is not read for old media), ``lap`` (when
+        this lap began), ``after`` (media list cursor of the next page; none = the page
+        after the recent media), ``queue`` (this page's [media id, permalink] still to
+        read), ``resume`` (the comments cursor inside the first of them when a poll ran out
+        mid-media), ``depth`` (media done this lap), ``end`` (no page follows), ``marks``
+        (media that left the recent ones: [their own watermark, when handed over]).
+        A lap ends at the end of the list or after OLDER_MEDIA_MAX media; the next one asks
+        for comments since this one began, so none created during it is missed."""
+        if "since" not in older:
+            older = {**older, "since": now, "lap": now}
+        marks = dict(older.get("marks") or {})
+        comments: list[IncomingComment] = []
+        while budget[0] > 0 and not self.usage_backoff:
+            queue = older.get("queue") or []
+            if not queue:
+                after = older.get("after") or (None if older.get("end") else recent_after)
+                if after is None or int(older.get("depth", 0)) >= OLDER_MEDIA_MAX:
+                    # Lap over; the next starts next poll. A mark handed over during this lap
+                    # may be of a media the lap had already passed: the next lap reads it.
+                    kept = {k: v for k, v in marks.items() if int(v[1]) >= int(older["lap"])}
+                    return {"since": older["lap"], "lap": now, **({"marks": kept} if kept else {})}, comments
+                budget[0] -= 1
+                page = self._json(self.request("GET", f"{self.account_id}/media", params={
+                    "fields": "id,permalink", "limit": OLDER_MEDIA_PAGE, "after": after}))
+                paging = page.get("paging") or {}
+                has_next = bool(paging.get("next") and (paging.get("cursors") or {}).get("after"))
+                older.update(queue=[[str(m.get("id")), str(m.get("permalink", ""))] for m in page.get("data") or []],
+                             after=(paging.get("cursors") or {}).get("after") if has_next else None, end=not has_next)
+                if not older["queue"]:
+                    older["after"], older["end"] = None, True
                 continue
-            params = {"fields": COMMENT_FIELDS, "limit": COMMENTS_PAGE_SIZE}
-            for data, after in self.pages(f"{media_id}/comments", params, budget=budget):
-                for row in data:
-                    top = _incoming(row, account_id=self.account_id, media_id=media_id, permalink=permalink)
-                    ts = int(top.created_upstream.timestamp()) if top.created_upstream else 0
-                    for reply in (row.get("replies") or {}).get("data") or []:
-                        r = _incoming(reply, account_id=self.account_id, media_id=media_id, permalink=permalink, parent_id=top.external_id)
-                        rts = int(r.created_upstream.timestamp()) if r.created_upstream else 0
-                        if rts >= mark:
-                            comments.append(r)
-                            newest = max(newest, rts)
-                    if ts < mark:
-                        reached = True
-                        continue
-                    comments.append(top)
-                    newest = max(newest, ts)
-                if reached or after is None or self.usage_backoff:
-                    reached = reached or after is None
-                    break
-            if reached:
-                new_marks[media_id] = newest
-            else:
-                incomplete = True
-                new_marks[media_id] = mark
-        return FetchResult(comments=comments, cursor={"media": new_marks},
-                           more=incomplete and not self.usage_backoff, backoff_seconds=self.usage_backoff)
+            media_id, permalink = queue[0]
+            since = int(older["since"])
+            if media_id in marks:
+                since = min(since, int(marks[media_id][0]))
+            read, _, resume = self._media_comments(media_id, permalink, since, budget, after=older.get("resume"))
+            comments += read
+            if resume is not None:
+                older["resume"] = resume
+                break
+            marks.pop(media_id, None)
+            older.update(queue=queue[1:], resume=None, depth=int(older.get("depth", 0)) + 1)
+        older["marks"] = marks
+        return {k: v for k, v in older.items() if v not in (None, [], {})}, comments
 
     def apply(self, kind, *, comment_external_id, author_external_id="", thread_external_id="", payload=None):
         payload = payload or {}

@@ -108,6 +108,10 @@ def fault_reply(platform: str, fault: dict) -> Reply:
 class Handler(BaseHTTPRequestHandler):
     world: World  # set on the server subclass
     protocol_version = "HTTP/1.1"
+    # Send each response at once (TCP_NODELAY). With Nagle's algorithm on, a keep-alive
+    # response written in two parts waited ~40 ms for the client's delayed ACK: a real
+    # platform answers in a few ms, and that wait was most of a bench poll.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # quiet: the demo's console is busy enough
         pass

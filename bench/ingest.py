@@ -49,6 +49,8 @@ import time  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from config.devrun import ensure_database  # noqa: E402
+
 ENV_DEFAULTS = {
     "DJANGO_SETTINGS_MODULE": "config.settings",
     "DJANGO_DEBUG": "0",  # DEBUG would keep every query in memory
@@ -132,6 +134,7 @@ def main(argv=None) -> int:
     env.update(FACEBOOK_API_BASE=sim.url("facebook"), INSTAGRAM_API_BASE=sim.url("instagram"),
                YOUTUBE_API_BASE=sim.url("youtube"), X_API_BASE=sim.url("x"))
     os.environ.update({k: env[k] for k in ("FACEBOOK_API_BASE", "INSTAGRAM_API_BASE", "YOUTUBE_API_BASE", "X_API_BASE")})
+    ensure_database(os.environ["DATABASE_URL"])
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
 
     import django

@@ -19,10 +19,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 # Run from anywhere: the project root goes on the path so config/ and the apps import.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from config.devrun import ensure_database  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/mod_console_bench"
 
@@ -34,17 +35,6 @@ def parse_args():
     p.add_argument("--open", type=int, default=5_000, help="queue items still needing a person")
     p.add_argument("--requests", type=int, default=300)
     return p.parse_args()
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 FILL = """

@@ -100,6 +100,21 @@ def service_env(database: str = "console") -> dict[str, str]:
     return env
 
 
+def ensure_database(url: str) -> None:
+    """Create the database a ``postgres://`` URL names on its server, if it is missing (the
+    benchmarks each want one of their own)."""
+    from urllib.parse import urlparse
+
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def stop_services() -> None:
     pid_file = VAR / "redis" / "redis.pid"
     if pid_file.exists():

@@ -89,10 +89,15 @@ def _end_stray_sessions(django_db_setup, django_db_blocker):
     database. End those sessions just before pytest-django tears the database down."""
     yield
     with django_db_blocker.unblock():
-        from django.db import connection
+        from django.db import OperationalError, connection
 
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+        except OperationalError:
+            # no test used the database (e.g. -k picked only plain tests), so the test
+            # database was never created and no session can be holding it
+            pass

@@ -16,9 +16,12 @@ COMMENT_FIELDS = "id,message,from,created_time,parent{id},permalink_url,is_hidde
 POSTS_PER_POLL = 25
 COMMENTS_PAGE_SIZE = 100  # Graph's maximum `limit`
 # Older posts are swept behind them, a feed page (`after` cursor) at a time, with a share of
-# each poll's MAX_PAGES_PER_POLL kept for it so the recent posts cannot starve it: about one
-# post per call, so a lap of OLDER_POSTS_MAX posts takes ~170 polls, under 3 hours at the
-# default 60 s interval. Comments on posts older than that arrive only through the webhook.
+# each poll's MAX_PAGES_PER_POLL kept for it so the recent round (a call per post per round)
+# cannot starve it. About one post per call: a lap of OLDER_POSTS_MAX posts is ~520 calls.
+# A quiet round is 5 polls that follow each other at once (`more`): 3 sweep calls in each of
+# the first four, 8 in the last (what the round left), so 20 a round and a lap in ~26
+# rounds, under half an hour at the default 60 s interval. Comments on posts older than
+# that arrive only through the webhook.
 OLDER_PAGES_PER_POLL = 3
 OLDER_POSTS_PAGE = 25
 OLDER_POSTS_MAX = 500
@@ -47,46 +50,56 @@ class FacebookClient(GraphClient):
     base_setting = "FACEBOOK_API_BASE"
 
     def fetch_since(self, cursor: dict) -> FetchResult:
-        """Cursor: {"since": unix seconds, "posts": {post id: unix seconds}, "older": {...}}.
+        """Cursor: {"since": unix seconds, "posts": {post id: unix seconds}, "resume": post id,
+        "round": unix seconds, "older": {...}}.
 
-        The POSTS_PER_POLL most recent posts: comments come oldest first per post
-        (order=chronological), so after each page the post's watermark can advance safely;
-        if the page budget runs out mid-post the next poll resumes that post from its
-        watermark. ``since`` is inclusive: comments in the boundary second are read twice
-        and the idempotent upsert ignores them. Older posts: ``_sweep_older``."""
+        The POSTS_PER_POLL most recent posts, a round of them over as many polls as it takes
+        (``more`` until the round is done): each post costs a call a round, more than one
+        poll's budget, so ``resume`` says which post the round goes on at (its own mark says
+        where in its comments). Comments come oldest first per post (order=chronological),
+        so after each page the post's mark can advance safely. A post without a mark is
+        read from ``since``: when the last finished round began (0 before the first: the
+        recent posts' history is read), as a post not in the feed then was published after
+        it. ``round`` is when the round under way began. Marks are inclusive: comments in
+        the boundary second are read twice and the idempotent upsert ignores them. Older
+        posts: ``_sweep_older``."""
         default_since = int(cursor.get("since", 0))
-        post_marks = {k: int(v) for k, v in (cursor.get("posts") or {}).items()}
+        marks = {k: int(v) for k, v in (cursor.get("posts") or {}).items()}
+        resume = str(cursor.get("resume") or "")
+        now = int(time.time())
+        round_began = int(cursor.get("round", now)) if resume else now
         budget = [MAX_PAGES_PER_POLL - OLDER_PAGES_PER_POLL]
         feed = self._json(self.request("GET", f"{self.account_id}/feed", params={"fields": "id", "limit": POSTS_PER_POLL}))
         budget[0] -= 1
         paging = feed.get("paging") or {}
         recent_after = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
+        ids = [str(p.get("id")) for p in feed.get("data") or []]
+        # The post to go on at is gone (deleted, or pushed out by new posts): the round
+        # starts again from the newest, still since it began, as the posts after it are unread.
+        start = ids.index(resume) if resume in ids else 0
         comments: list[IncomingComment] = []
-        new_marks: dict[str, int] = {}
-        newest = default_since
-        incomplete = False  # a post was not read to its end: keep the global "since"
-        for post in feed.get("data") or []:
-            post_id = str(post.get("id"))
-            mark = post_marks.get(post_id, default_since)
+        next_resume = ""
+        for post_id in ids[start:]:
             if budget[0] <= 0 or self.usage_backoff:
-                incomplete = True
-                new_marks[post_id] = mark
-                continue
-            read, mark, finished = self._post_comments(post_id, mark, budget)
+                next_resume = post_id
+                break
+            read, marks[post_id], finished = self._post_comments(post_id, marks.get(post_id, default_since), budget)
             comments += read
-            incomplete = incomplete or not finished
-            new_marks[post_id] = mark
-            newest = max(newest, mark)
+            if not finished:
+                next_resume = post_id
+                break
         # Keep the cursor small: only posts still in the recent feed need their own mark.
-        recent = {str(p.get("id")) for p in feed.get("data") or []}
-        new_marks = {k: v for k, v in new_marks.items() if k in recent}
+        marks = {k: v for k, v in marks.items() if k in set(ids)}
         older, read = self._sweep_older(dict(cursor.get("older") or {}), recent_after,
-                                        [budget[0] + OLDER_PAGES_PER_POLL], now=int(time.time()))
+                                        [budget[0] + OLDER_PAGES_PER_POLL], now=now)
         comments += read
+        next_cursor: dict = {"since": default_since if next_resume else round_began, "posts": marks, "older": older}
+        if next_resume:
+            next_cursor.update(resume=next_resume, round=round_began)
         return FetchResult(
             comments=comments,
-            cursor={"since": default_since if incomplete else newest, "posts": new_marks, "older": older},
-            more=incomplete and not self.usage_backoff,
+            cursor=next_cursor,
+            more=bool(next_resume) and not self.usage_backoff,
             backoff_seconds=self.usage_backoff,
         )
 

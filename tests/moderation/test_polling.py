@@ -65,7 +65,8 @@ def test_poll_stores_new_comments_and_the_cursor_together(sim, broker, django_ca
     new_ids = sorted(Comment.objects.values_list("pk", flat=True))
     assert broker.messages() == [(CLASSIFY_BATCH, {"comment_ids": new_ids})]  # one doorbell for the page
     channel.refresh_from_db()
-    assert channel.poll_cursor["since"] == int(start + 2)
+    post = world.account("facebook", ACCOUNTS["facebook"]).threads[0]
+    assert channel.poll_cursor["posts"] == {post: int(start + 2)}  # the post's newest comment
     assert (channel.state, channel.last_polled_at, channel.next_poll_at) == ("active", now, now + dt.timedelta(seconds=60))
 
     late = world.add_comment("facebook", ACCOUNTS["facebook"], "a late one")

@@ -1,0 +1,87 @@
+"""Facebook polling over real HTTP (the simulator): the recent posts in rounds of polls, and
+the sweep of older posts behind them."""
+
+from __future__ import annotations
+
+import time
+
+from moderation.platforms.base import MAX_PAGES_PER_POLL
+from moderation.platforms.facebook import POSTS_PER_POLL
+from tests.moderation.platforms import fixtures
+from tests.moderation.platforms.fixtures import ACCOUNTS, client
+
+sim = fixtures.sim  # the simulator fixture, used by name below
+
+PAGE = ACCOUNTS["facebook"]
+
+
+def _posts(sim, n):
+    """``n`` posts besides the fixture's, newest first (the order the feed lists them)."""
+    world = sim.world
+    for _ in range(n):
+        world.new_thread("facebook", PAGE)
+    return list(reversed(world.account("facebook", PAGE).threads))
+
+
+def _poll(fb, cursor, world):
+    """One poll: its result, and the requests it made (never more than the budget)."""
+    before = len(world.requests)
+    result = fb.fetch_since(cursor)
+    made = world.requests[before:]
+    assert len(made) <= MAX_PAGES_PER_POLL
+    return result, made
+
+
+def _ids(result):
+    return [c.external_id for c in result.comments]
+
+
+def _round(fb, cursor, world):
+    """Polls until the recent posts' round is done: (comment ids read, cursor, polls)."""
+    read, polls = [], 0
+    while True:
+        polls += 1
+        assert polls < 10, "the round never ended"
+        result, _ = _poll(fb, cursor, world)
+        read += _ids(result)
+        cursor = result.cursor
+        if not result.more:
+            return read, cursor, polls
+
+
+def test_every_recent_post_is_read_in_a_round_of_polls(sim):
+    # A post costs a call a round, so 25 posts are more than one poll's budget: the round
+    # goes on where the last poll stopped instead of reading the newest posts again.
+    world = sim.world
+    posts = _posts(sim, POSTS_PER_POLL - 1)
+    comments = [world.add_comment("facebook", PAGE, f"on post {i}", thread_id=p) for i, p in enumerate(posts)]
+    fb = client("facebook")
+    read, cursor, polls = _round(fb, {}, world)
+    # 6 posts a poll (the feed costs one, 3 calls are the sweep's): 6+6+6+6+1.
+    assert polls == 5
+    assert sorted(read) == sorted(c.id for c in comments)
+    assert "resume" not in cursor and sorted(cursor["posts"]) == sorted(posts)
+    # The next round reads nothing again but the boundary second of each post's mark.
+    late = world.add_comment("facebook", PAGE, "Is parking free?", thread_id=posts[20])
+    again, cursor, _ = _round(fb, cursor, world)
+    assert late.id in again and set(again) <= {late.id} | {c.id for c in comments}
+
+
+def test_a_post_published_during_a_round_is_read_from_when_the_round_began(sim):
+    world = sim.world
+    posts = _posts(sim, POSTS_PER_POLL - 1)
+    fb = client("facebook")
+    _, cursor, _ = _round(fb, {}, world)
+    began = time.time()
+    result, _ = _poll(fb, cursor, world)  # a new round: the first 6 posts
+    assert result.more and result.cursor["resume"] == posts[6]
+    # Published, and commented on, after the round read the feed: it lands before the
+    # post the round goes on at, and the round's other posts have newer comments.
+    new = world.new_thread("facebook", PAGE)
+    early = world.add_comment("facebook", PAGE, "First!", thread_id=new)
+    world.add_comment("facebook", PAGE, "Later elsewhere", thread_id=posts[10])
+    read, cursor, _ = _round(fb, result.cursor, world)
+    assert early.id not in read  # not this round's: it began before the post was there
+    assert int(began) <= cursor["since"] <= early.created
+    read, cursor, _ = _round(fb, cursor, world)
+    assert early.id in read

@@ -88,10 +88,20 @@ class FacebookClient(GraphClient):
             if not finished:
                 next_resume = post_id
                 break
-        # Keep the cursor small: only posts still in the recent feed need their own mark.
-        marks = {k: v for k, v in marks.items() if k in set(ids)}
-        older, read = self._sweep_older(dict(cursor.get("older") or {}), recent_after,
-                                        [budget[0] + OLDER_PAGES_PER_POLL], now=now)
+        # Only posts still among the recent ones keep a mark here; the sweep takes over the
+        # others' marks, so a post pushed out by new posts before a round read it again is
+        # read from its own mark, not only from the sweep's `since`, which can have moved
+        # past a comment written since that round. (An empty feed hands nothing over.)
+        older = dict(cursor.get("older") or {})
+        handed = {k: v for k, v in marks.items() if k not in set(ids)}
+        if handed and ids:
+            older_marks = dict(older.get("marks") or {})
+            for post_id, mark in handed.items():
+                previous = older_marks.get(post_id)
+                older_marks[post_id] = [min(mark, int(previous[0])) if previous else mark, now]
+            older["marks"] = older_marks
+            marks = {k: v for k, v in marks.items() if k in set(ids)}
+        older, read = self._sweep_older(older, recent_after, [budget[0] + OLDER_PAGES_PER_POLL], now=now)
         comments += read
         next_cursor: dict = {"since": default_since if next_resume else round_began, "posts": marks, "older": older}
         if next_resume:
@@ -125,18 +135,26 @@ class FacebookClient(GraphClient):
         the first poll: history before connecting is not read for old posts), ``lap`` (when
         this lap began), ``after`` (feed cursor of the next page; none = the page after the
         recent posts), ``queue`` (this page's posts still to read), ``mark`` (progress in
-        the first of them), ``depth`` (posts done this lap), ``end`` (no page follows).
-        A lap ends at the end of the feed or after OLDER_POSTS_MAX posts; the next one
-        asks for comments since this one began, so none created during it is missed."""
+        the first of them), ``depth`` (posts done this lap), ``end`` (no page follows),
+        ``marks`` (posts that left the recent ones: [their own mark, when handed over]; a
+        post is read from the older of its mark and ``since``, and its entry dropped once
+        read). A lap ends at the end of the feed or after OLDER_POSTS_MAX posts; the next
+        one asks for comments since this one began, so none created during it is missed."""
         if "since" not in older:
-            older = {"since": now, "lap": now}
+            older = {**older, "since": now, "lap": now}
+        marks = dict(older.get("marks") or {})
         comments: list[IncomingComment] = []
         while budget[0] > 0 and not self.usage_backoff:
             queue = older.get("queue") or []
             if not queue:
                 after = older.get("after") or (None if older.get("end") else recent_after)
                 if after is None or int(older.get("depth", 0)) >= OLDER_POSTS_MAX:
-                    return {"since": older["lap"], "lap": now}, comments  # lap over; the next starts next poll
+                    # Lap over; the next starts next poll. A mark handed over during this lap
+                    # may be of a post the lap had already passed: the next lap reads it.
+                    # Older ones were passed by this whole lap (or lie beyond its depth, or
+                    # were deleted), so the marks stay bounded by two laps' new posts.
+                    kept = {k: v for k, v in marks.items() if int(v[1]) >= int(older["lap"])}
+                    return {"since": older["lap"], "lap": now, **({"marks": kept} if kept else {})}, comments
                 budget[0] -= 1
                 page = self._json(self.request("GET", f"{self.account_id}/feed",
                                                params={"fields": "id", "limit": OLDER_POSTS_PAGE, "after": after}))
@@ -147,13 +165,18 @@ class FacebookClient(GraphClient):
                 if not older["queue"]:
                     older["after"], older["end"] = None, True
                 continue
-            read, mark, finished = self._post_comments(queue[0], int(older.get("mark") or older["since"]), budget)
+            since = int(older["since"])
+            if queue[0] in marks:
+                since = min(since, int(marks[queue[0]][0]))
+            read, mark, finished = self._post_comments(queue[0], int(older.get("mark") or since), budget)
             comments += read
             if not finished:
                 older["mark"] = mark
                 break
+            marks.pop(queue[0], None)
             older.update(queue=queue[1:], mark=None, depth=int(older.get("depth", 0)) + 1)
-        return {k: v for k, v in older.items() if v is not None}, comments
+        older["marks"] = marks
+        return {k: v for k, v in older.items() if v not in (None, {})}, comments
 
     def apply(self, kind, *, comment_external_id, author_external_id="", thread_external_id="", payload=None):
         payload = payload or {}

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 
 from . import detectors as det
+from .anchors import leading_terms
 from .errors import RuleSetError
 from .gates import literal_gate
 from .normalize import normalize
@@ -212,6 +213,21 @@ class Matcher:
                 anchor = _list_tag(raw["anchor"].lstrip("@"))
                 tagged_terms.setdefault(anchor, lists[raw["anchor"].lstrip("@")])
                 gates = {anchor}
+            if anchor is not None and trigger == "pattern":
+                # anchored where the pattern can start, read from the pattern itself (see
+                # .anchors): a branch starting with another word than the declared anchors
+                # would otherwise never be tried. Not readable: tried wherever the declared
+                # anchors occur, unanchored.
+                lead = leading_terms(raw["pattern"])
+                if lead is None:
+                    anchor = None
+                elif lead != (set(), {raw["anchor"].lstrip("@")}):
+                    terms, leading_lists = lead
+                    anchor = "A:" + raw["id"]
+                    tagged_terms[anchor] = sorted(terms) + [
+                        t for name in sorted(leading_lists) for t in lists[name]
+                    ]
+                    gates = {anchor}
             if near is not None:
                 gates = gates | {near[0]}
             rules.append(

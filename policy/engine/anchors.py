@@ -108,8 +108,8 @@ def _walk(items: list, prefix: str) -> set[str]:
         if lo == 0:
             out |= _walk(rest, prefix)
         return out
-    if op is _c.AT:
-        return _walk(rest, prefix)  # \b: no characters
+    if op is _c.AT or (op in (_c.ASSERT, _c.ASSERT_NOT) and av[0] == -1):
+        return _walk(rest, prefix)  # \b, a lookbehind: no characters of the match
     if prefix:
         return {prefix + "*"}  # a class, \w, a lookaround after part of a word
     raise _Unknown  # a class, \w, a lookaround at the start: no word to anchor on

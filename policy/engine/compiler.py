@@ -228,6 +228,8 @@ class Matcher:
                         t for name in sorted(leading_lists) for t in lists[name]
                     ]
                     gates = {anchor}
+                if raw.get("anchor") == "triggers" and "T:" + raw["id"] not in gates:
+                    tagged_terms.pop("T:" + raw["id"], None)  # its words no longer anchor it
             if near is not None:
                 gates = gates | {near[0]}
             rules.append(

@@ -16,6 +16,7 @@ from policy.engine.anchors import leading_terms
         ("\\b(?:i|we)(?:'ll| will|) hurt", {"i", "i'll", "we", "we'll"}, set()),
         ("{identity_groups} are|{slurs} like", set(), {"identity_groups", "slurs"}),
         ("(?:the )?worst", {"the", "worst"}, set()),
+        ("(?:(?<=\\bi )|(?<=\\bwe ))know where", {"know"}, set()),  # a lookbehind is not the start
     ],
 )
 def test_leading_terms_are_read_from_the_pattern(pattern, terms, lists):

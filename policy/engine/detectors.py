@@ -128,9 +128,27 @@ def detect_phone(ctx: Context) -> list[Finding]:
         nsn = str(num.national_number)
         if nsn in ctx.lists.own_numbers:
             continue
-        if phonenumbers.is_possible_number(num) and phonenumbers.is_valid_number(num):
+        if _SERVICE_NUMBER.search(ctx.norm, max(0, m.start() - 45), m.start()) is not None:
+            continue  # "our practice number is ...": a service's number, not a person's
+        # Written like a UK or international number, a possible one is enough: Ofcom's ranges
+        # for drama (07700 900xxx, 01632 960xxx) are not "valid", but a comment sharing one
+        # is sharing a number all the same. (Bare digit runs must be valid: NHS numbers and
+        # account ids are possible phone numbers too.)
+        if phonenumbers.is_valid_number(num) or (
+            raw[0] in "0+" and phonenumbers.is_possible_number(num)
+        ):
             out.append(Finding("phone", m.start(), m.end()))
     return out
+
+
+# A number introduced as a service's own line ("our practice number is", "ring the surgery
+# on"): the organisation's and its services' published numbers are not personal information.
+_SERVICE_NUMBER = re.compile(
+    r"\b(?:our|the|your|their)(?: local)? (?:gp |doctors |dental |)?(?:practice|surgery|clinic|ward|"
+    r"hospital|pharmacy|chemist|reception|switchboard|helpline|help line|crisis line|crisis team|"
+    r"team|office|department|appointments? line|booking line|centre|center|unit|service)(?:'s)?"
+    r"(?: (?:phone )?(?:number|no|line|tel|telephone|phone))?(?: is| on| =|:)? *[^a-z0-9]{0,3}$"
+)
 
 
 # -- e-mail -----------------------------------------------------------------------------
@@ -202,6 +220,18 @@ _NAME_CONTEXT = re.compile(
     r"\b(?:my|our|her|his|their)? ?(?:neighbour|friend|mum|mother|dad|father|nan|gran|"
     r"grandad|son|daughter|wife|husband|sister|brother|aunt|uncle|patient|colleague)\b"
 )
+# Or a person placed on a ward or in a bed with a medical condition ("John Smith on ward 4 has
+# got HIV"); the condition must then be a diagnosis, not just being in hospital.
+_PLACED = re.compile(r"\b(?:on|in) (?:ward|bay|bed|room|cubicle|side room) ?[0-9a-z]{0,3}\b")
+_DIAGNOSIS = re.compile(
+    r"\b(?:diagnosed|stroke|cancer|dementia|heart attack|overdose|sectioned|miscarriage|hiv|"
+    r"aids|covid|hepatitis|tb|tuberculosis|syphilis|chlamydia|psychosis|schizophreni\w*|"
+    r"bipolar|anorexi\w*|bulimi\w*)\b"
+)
+# A name after a staff title is staff ("Nurse Kelly"); after a courtesy title it may be a
+# patient ("my neighbour Mrs Wilson"), unless only a ward places them.
+_STAFF_TITLES = frozenset("Nurse Doctor Dr Sister Matron Prof Professor Midwife Consultant".split())
+_COURTESY_TITLES = frozenset("Mr Mrs Ms Miss".split())
 _NOT_NAMES = frozenset(
     "Pilgrim Hospital Lincoln County Grantham Hospital Boston Hospital Louth County Happy New "
     "New Year Good Morning Good Friday Easter Monday Bank Holiday Urgent Treatment".split()
@@ -209,7 +239,10 @@ _NOT_NAMES = frozenset(
 
 
 def detect_patient_condition(ctx: Context) -> list[Finding]:
-    if _CONDITION.search(ctx.norm) is None or _NAME_CONTEXT.search(ctx.norm) is None:
+    if _CONDITION.search(ctx.norm) is None:
+        return []
+    related = _NAME_CONTEXT.search(ctx.norm) is not None
+    if not related and (_PLACED.search(ctx.norm) is None or _DIAGNOSIS.search(ctx.norm) is None):
         return []
     if len(ctx.original) != len(ctx.norm):
         return []  # offsets differ; a rare case, left to the other detectors
@@ -218,6 +251,8 @@ def detect_patient_condition(ctx: Context) -> list[Finding]:
         first, _, last = m.group().partition(" ")
         if first in _NOT_NAMES or last in _NOT_NAMES:
             continue
+        if first in _STAFF_TITLES or (not related and first in _COURTESY_TITLES):
+            continue  # "Nurse Kelly on ward 5": staff, not a patient
         out.append(Finding("patient_condition", m.start(), m.end()))
     return out
 
@@ -344,7 +379,7 @@ PREFILTERS = {
     "street_address": has_digit,
     "date_of_birth": has_digit,
     "patient_condition": lambda norm: _CONDITION.search(norm) is not None
-    and _NAME_CONTEXT.search(norm) is not None,
+    and (_NAME_CONTEXT.search(norm) is not None or _PLACED.search(norm) is not None),
     "named_person_at_service": lambda norm: (" the " in norm or " at " in norm)
     and _SERVICE_HINT.search(norm) is not None,
 }

@@ -417,6 +417,10 @@ CASES = [
       "team", False),
     C("smashed my 5k PB this morning thanks to the couch to 5k group", False),
     C("Sitting in the garden watching the neighbours burn their garden waste again", False),
+    C("John Smith on ward 4 has got HIV, everyone should know", True, cat="personal_info"),
+    C("ring me on 07700 900461 about my mums appointment", True, cat="personal_info"),
+    C("our practice number is 01522 123456 if you need an appointment", False),
+    C("Nurse Kelly on ward 5 is lovely, she looked after my dad when he had a stroke", False),
 ]
 
 

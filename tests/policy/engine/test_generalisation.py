@@ -421,6 +421,14 @@ CASES = [
     C("ring me on 07700 900461 about my mums appointment", True, cat="personal_info"),
     C("our practice number is 01522 123456 if you need an appointment", False),
     C("Nurse Kelly on ward 5 is lovely, she looked after my dad when he had a stroke", False),
+    C("I've been waiting 14 months for my hip operation and still no date, this is a disgrace",
+      False, "none", "complaints", "complaint"),
+    C("there's a man in the car park at the hospital waving a knife around", None, URG, None,
+      "patient_safety", ooh=True),
+    C("my 3 year old has been left alone in the flat next door since this morning", None, SG,
+      None, "safeguarding", ooh=True),
+    C("a man pulled a gun on me outside the chippy last year, scariest night of my life", None,
+      "none"),
 ]
 
 

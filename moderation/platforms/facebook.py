@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from moderation.platforms.base import MAX_PAGES_PER_POLL, FetchResult, NotSupported, WebhookEvent, parse_time
-from moderation.platforms.meta import GraphClient
+from moderation.platforms.meta import GraphClient, hand_over_marks
 from moderation.services import IncomingComment
 
 COMMENT_FIELDS = "id,message,from,created_time,parent{id},permalink_url,is_hidden,can_hide,comment_count,like_count"
@@ -62,7 +62,7 @@ class FacebookClient(GraphClient):
         recent posts' history is read), as a post not in the feed then was published after
         it. ``round`` is when the round under way began. Marks are inclusive: comments in
         the boundary second are read twice and the idempotent upsert ignores them. Older
-        posts: ``_sweep_older``."""
+        posts: ``GraphClient.sweep_older``."""
         default_since = int(cursor.get("since", 0))
         marks = {k: int(v) for k, v in (cursor.get("posts") or {}).items()}
         resume = str(cursor.get("resume") or "")
@@ -92,16 +92,13 @@ class FacebookClient(GraphClient):
         # others' marks, so a post pushed out by new posts before a round read it again is
         # read from its own mark, not only from the sweep's `since`, which can have moved
         # past a comment written since that round. (An empty feed hands nothing over.)
-        older = dict(cursor.get("older") or {})
-        handed = {k: v for k, v in marks.items() if k not in set(ids)}
-        if handed and ids:
-            older_marks = dict(older.get("marks") or {})
-            for post_id, mark in handed.items():
-                previous = older_marks.get(post_id)
-                older_marks[post_id] = [min(mark, int(previous[0])) if previous else mark, now]
-            older["marks"] = older_marks
-            marks = {k: v for k, v in marks.items() if k in set(ids)}
-        older, read = self._sweep_older(older, recent_after, [budget[0] + OLDER_PAGES_PER_POLL], now=now)
+        older, marks = hand_over_marks(dict(cursor.get("older") or {}), marks, ids, now=now)
+        # The sweep's queue holds post ids; ``mark`` is its place in the first of them.
+        older, read = self.sweep_older(
+            older, recent_after, [budget[0] + OLDER_PAGES_PER_POLL], now=now, path=f"{self.account_id}/feed",
+            fields="id", page_size=OLDER_POSTS_PAGE, max_depth=OLDER_POSTS_MAX,
+            entry=lambda post: str(post.get("id")), entry_id=str, progress="mark", read=self._older_post,
+            keep_empty_queue=True)
         comments += read
         next_cursor: dict = {"since": default_since if next_resume else round_began, "posts": marks, "older": older}
         if next_resume:
@@ -129,54 +126,12 @@ class FacebookClient(GraphClient):
                 break
         return comments, mark, finished
 
-    def _sweep_older(self, older: dict, recent_after: str | None, budget: list[int], *, now: int):
-        """Comments on posts older than the recent ones, a bounded step per poll. State:
-        ``since`` (comments from then on are wanted: the start of the previous lap, or of
-        the first poll: history before connecting is not read for old posts), ``lap`` (when
-        this lap began), ``after`` (feed cursor of the next page; none = the page after the
-        recent posts), ``queue`` (this page's posts still to read), ``mark`` (progress in
-        the first of them), ``depth`` (posts done this lap), ``end`` (no page follows),
-        ``marks`` (posts that left the recent ones: [their own mark, when handed over]; a
-        post is read from the older of its mark and ``since``, and its entry dropped once
-        read). A lap ends at the end of the feed or after OLDER_POSTS_MAX posts; the next
-        one asks for comments since this one began, so none created during it is missed."""
-        if "since" not in older:
-            older = {**older, "since": now, "lap": now}
-        marks = dict(older.get("marks") or {})
-        comments: list[IncomingComment] = []
-        while budget[0] > 0 and not self.usage_backoff:
-            queue = older.get("queue") or []
-            if not queue:
-                after = older.get("after") or (None if older.get("end") else recent_after)
-                if after is None or int(older.get("depth", 0)) >= OLDER_POSTS_MAX:
-                    # Lap over; the next starts next poll. A mark handed over during this lap
-                    # may be of a post the lap had already passed: the next lap reads it.
-                    # Older ones were passed by this whole lap (or lie beyond its depth, or
-                    # were deleted), so the marks stay bounded by two laps' new posts.
-                    kept = {k: v for k, v in marks.items() if int(v[1]) >= int(older["lap"])}
-                    return {"since": older["lap"], "lap": now, **({"marks": kept} if kept else {})}, comments
-                budget[0] -= 1
-                page = self._json(self.request("GET", f"{self.account_id}/feed",
-                                               params={"fields": "id", "limit": OLDER_POSTS_PAGE, "after": after}))
-                paging = page.get("paging") or {}
-                has_next = bool(paging.get("next") and (paging.get("cursors") or {}).get("after"))
-                older.update(queue=[str(p.get("id")) for p in page.get("data") or []],
-                             after=(paging.get("cursors") or {}).get("after") if has_next else None, end=not has_next)
-                if not older["queue"]:
-                    older["after"], older["end"] = None, True
-                continue
-            since = int(older["since"])
-            if queue[0] in marks:
-                since = min(since, int(marks[queue[0]][0]))
-            read, mark, finished = self._post_comments(queue[0], int(older.get("mark") or since), budget)
-            comments += read
-            if not finished:
-                older["mark"] = mark
-                break
-            marks.pop(queue[0], None)
-            older.update(queue=queue[1:], mark=None, depth=int(older.get("depth", 0)) + 1)
-        older["marks"] = marks
-        return {k: v for k, v in older.items() if v not in (None, {})}, comments
+    def _older_post(self, post_id: str, since: int, mark: int | None, budget: list[int]):
+        """The sweep's reader (``GraphClient.sweep_older``): an older post's comments from its
+        ``mark`` (how far a poll that ran out got: comments come oldest first) or ``since``;
+        (comments, the mark to go on from, or None once the post is read to the end)."""
+        comments, mark, finished = self._post_comments(post_id, int(mark or since), budget)
+        return comments, None if finished else mark
 
     def apply(self, kind, *, comment_external_id, author_external_id="", thread_external_id="", payload=None):
         payload = payload or {}

@@ -10,7 +10,7 @@ import time
 from django.conf import settings
 
 from moderation.platforms.base import MAX_PAGES_PER_POLL, FetchResult, NotSupported, WebhookEvent, parse_time
-from moderation.platforms.meta import GraphClient
+from moderation.platforms.meta import GraphClient, hand_over_marks
 from moderation.services import IncomingComment
 
 COMMENT_FIELDS = "id,text,timestamp,username,from{id,username},like_count,hidden,parent_id,replies{id,text,timestamp,username,from,parent_id}"
@@ -85,7 +85,7 @@ class InstagramClient(GraphClient):
         where the round goes on (``id``; ``after`` and ``newest`` when that media's own
         comments were cut short), and a media's watermark moves only once it is read down
         to it. Timestamps are inclusive: a comment in the boundary second is read twice and
-        the idempotent upsert ignores it. Older media: ``_sweep_older``."""
+        the idempotent upsert ignores it. Older media: ``GraphClient.sweep_older``."""
         marks = {k: int(v) for k, v in (cursor.get("media") or {}).items()}
         resume = dict(cursor.get("resume") or {})
         now = int(time.time())
@@ -116,16 +116,14 @@ class InstagramClient(GraphClient):
         # Only media still among the recent ones keep a mark here; the sweep takes over the
         # others' marks, so a media pushed out by new posts before the sweep passes it again
         # is read from its own mark, not only from the sweep's.
-        older = dict(cursor.get("older") or {})
-        handed = {k: v for k, v in marks.items() if k not in set(ids)}
-        if handed and ids:
-            older_marks = dict(older.get("marks") or {})
-            for media_id, mark in handed.items():
-                previous = older_marks.get(media_id)
-                older_marks[media_id] = [min(mark, int(previous[0])) if previous else mark, now]
-            older["marks"] = older_marks
-            marks = {k: v for k, v in marks.items() if k in set(ids)}
-        older, read = self._sweep_older(older, recent_after, [budget[0] + OLDER_PAGES_PER_POLL], now=now)
+        older, marks = hand_over_marks(dict(cursor.get("older") or {}), marks, ids, now=now)
+        # The sweep's queue holds [media id, permalink] (comments link to their media);
+        # ``resume`` is the comments cursor inside the first of them.
+        older, read = self.sweep_older(
+            older, recent_after, [budget[0] + OLDER_PAGES_PER_POLL], now=now, path=f"{self.account_id}/media",
+            fields="id,permalink", page_size=OLDER_MEDIA_PAGE, max_depth=OLDER_MEDIA_MAX,
+            entry=lambda m: [str(m.get("id")), str(m.get("permalink", ""))], entry_id=lambda entry: entry[0],
+            progress="resume", read=self._older_media)
         comments += read
         next_cursor = {"media": marks, "older": older}
         if next_resume:
@@ -172,54 +170,14 @@ class InstagramClient(GraphClient):
                 break
         return comments, newest, after
 
-    def _sweep_older(self, older: dict, recent_after: str | None, budget: list[int], *, now: int):
-        """Comments on media older than the recent ones, a bounded step per poll (Facebook's
-        sweep, read newest first to a timestamp because /comments has no ``since``). State:
-        ``since`` (comments from then on are wanted: the start of the previous lap, or of
-        the first poll: history before connecting is not read for old media), ``lap`` (when
-        this lap began), ``after`` (media list cursor of the next page; none = the page
-        after the recent media), ``queue`` (this page's [media id, permalink] still to
-        read), ``resume`` (the comments cursor inside the first of them when a poll ran out
-        mid-media), ``depth`` (media done this lap), ``end`` (no page follows), ``marks``
-        (media that left the recent ones: [their own watermark, when handed over]).
-        A lap ends at the end of the list or after OLDER_MEDIA_MAX media; the next one asks
-        for comments since this one began, so none created during it is missed."""
-        if "since" not in older:
-            older = {**older, "since": now, "lap": now}
-        marks = dict(older.get("marks") or {})
-        comments: list[IncomingComment] = []
-        while budget[0] > 0 and not self.usage_backoff:
-            queue = older.get("queue") or []
-            if not queue:
-                after = older.get("after") or (None if older.get("end") else recent_after)
-                if after is None or int(older.get("depth", 0)) >= OLDER_MEDIA_MAX:
-                    # Lap over; the next starts next poll. A mark handed over during this lap
-                    # may be of a media the lap had already passed: the next lap reads it.
-                    kept = {k: v for k, v in marks.items() if int(v[1]) >= int(older["lap"])}
-                    return {"since": older["lap"], "lap": now, **({"marks": kept} if kept else {})}, comments
-                budget[0] -= 1
-                page = self._json(self.request("GET", f"{self.account_id}/media", params={
-                    "fields": "id,permalink", "limit": OLDER_MEDIA_PAGE, "after": after}))
-                paging = page.get("paging") or {}
-                has_next = bool(paging.get("next") and (paging.get("cursors") or {}).get("after"))
-                older.update(queue=[[str(m.get("id")), str(m.get("permalink", ""))] for m in page.get("data") or []],
-                             after=(paging.get("cursors") or {}).get("after") if has_next else None, end=not has_next)
-                if not older["queue"]:
-                    older["after"], older["end"] = None, True
-                continue
-            media_id, permalink = queue[0]
-            since = int(older["since"])
-            if media_id in marks:
-                since = min(since, int(marks[media_id][0]))
-            read, _, resume = self._media_comments(media_id, permalink, since, budget, after=older.get("resume"))
-            comments += read
-            if resume is not None:
-                older["resume"] = resume
-                break
-            marks.pop(media_id, None)
-            older.update(queue=queue[1:], resume=None, depth=int(older.get("depth", 0)) + 1)
-        older["marks"] = marks
-        return {k: v for k, v in older.items() if v not in (None, [], {})}, comments
+    def _older_media(self, entry: list[str], since: int, resume: str | None, budget: list[int]):
+        """The sweep's reader (``GraphClient.sweep_older``, read newest first down to a
+        timestamp because /comments has no ``since``): an older media's comments from the
+        comments cursor ``resume`` (where a poll that ran out stopped; none: the newest page);
+        (comments, the cursor to go on from, or None once read down to ``since``)."""
+        media_id, permalink = entry
+        comments, _, resume = self._media_comments(media_id, permalink, since, budget, after=resume)
+        return comments, resume
 
     def apply(self, kind, *, comment_external_id, author_external_id="", thread_external_id="", payload=None):
         payload = payload or {}

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import requests
 from django.conf import settings
@@ -35,6 +37,8 @@ DEFAULT_THROTTLE_SECONDS = 300
 # than wait for the error (Meta recommends slowing down before 100%).
 USAGE_BACKOFF_PERCENT = 95
 
+Entry = TypeVar("Entry")  # a queue entry of the older-posts sweep, as the platform keeps it
+
 
 def usage_backoff_seconds(headers) -> float:
     """Seconds to back off according to X-App-Usage / X-Business-Use-Case-Usage, or 0."""
@@ -61,6 +65,22 @@ def usage_backoff_seconds(headers) -> float:
     if worst >= USAGE_BACKOFF_PERCENT:
         return DEFAULT_THROTTLE_SECONDS
     return 0.0
+
+
+def hand_over_marks(older: dict, marks: dict[str, int], recent_ids: list[str], *,
+                    now: int) -> tuple[dict, dict[str, int]]:
+    """Passes the marks of posts (or media) no longer among the recent ones to the sweep's
+    ``marks`` as [mark, now], the older mark winning when it holds one already: (the sweep's
+    state, the recent ones' marks). An empty recent list hands nothing over."""
+    recent = set(recent_ids)
+    handed = {k: v for k, v in marks.items() if k not in recent}
+    if not (handed and recent_ids):
+        return older, marks
+    older_marks = dict(older.get("marks") or {})
+    for key, mark in handed.items():
+        previous = older_marks.get(key)
+        older_marks[key] = [min(mark, int(previous[0])) if previous else mark, now]
+    return {**older, "marks": older_marks}, {k: v for k, v in marks.items() if k in recent}
 
 
 class GraphClient(PlatformClient):
@@ -124,6 +144,70 @@ class GraphClient(PlatformClient):
             if not (has_next and after):
                 return
             params["after"] = after
+
+    def sweep_older(self, older: dict, recent_after: str | None, budget: list[int], *, now: int, path: str,
+                    fields: str, page_size: int, max_depth: int, entry: Callable[[dict], Entry],
+                    entry_id: Callable[[Entry], str], progress: str,
+                    read: Callable[[Entry, int, Any, list[int]], tuple[list, Any]],
+                    keep_empty_queue: bool = False) -> tuple[dict, list]:
+        """Comments on the posts or media older than the recent ones, a bounded step per poll:
+        the laps and pages of the sweep, which Facebook and Instagram share; ``read`` reads
+        one of them. Returns (the new ``older`` cursor, the comments read).
+
+        State in ``older`` (kept in Channel.poll_cursor, so its keys are a stored format):
+        ``since`` (comments from then on are wanted: the start of the previous lap, or of the
+        first poll: history before connecting is not read for old posts), ``lap`` (when this
+        lap began), ``after`` (``path``'s cursor of the next page; none = the page after the
+        recent ones, ``recent_after``), ``queue`` (this page's entries still to read, each
+        ``entry(item)`` of a page item), ``progress`` (the key under which ``read`` keeps its
+        place in the first of them when a poll ran out mid-way), ``depth`` (entries done this
+        lap), ``end`` (no page follows), ``marks`` (ids that left the recent ones: [their own
+        mark, when handed over]; one is read from the older of its mark and ``since``, and
+        its entry dropped once read). A lap ends at the end of the list or after
+        ``max_depth`` entries; the next one asks for comments since this one began, so none
+        created during it is missed.
+
+        ``read(entry, since, place, budget)`` returns (comments, the place to go on from
+        next poll, or None once the entry is read). ``keep_empty_queue``: Facebook's cursors
+        have always kept an empty ``queue``, Instagram's drop it; both stay as stored."""
+        if "since" not in older:
+            older = {**older, "since": now, "lap": now}
+        marks = dict(older.get("marks") or {})
+        comments: list = []
+        while budget[0] > 0 and not self.usage_backoff:
+            queue = older.get("queue") or []
+            if not queue:
+                after = older.get("after") or (None if older.get("end") else recent_after)
+                if after is None or int(older.get("depth", 0)) >= max_depth:
+                    # Lap over; the next starts next poll. A mark handed over during this lap
+                    # may be of a post the lap had already passed: the next lap reads it.
+                    # Older ones were passed by this whole lap (or lie beyond its depth, or
+                    # were deleted), so the marks stay bounded by two laps' new posts.
+                    kept = {k: v for k, v in marks.items() if int(v[1]) >= int(older["lap"])}
+                    return {"since": older["lap"], "lap": now, **({"marks": kept} if kept else {})}, comments
+                budget[0] -= 1
+                page = self._json(self.request("GET", path, params={"fields": fields, "limit": page_size, "after": after}))
+                paging = page.get("paging") or {}
+                has_next = bool(paging.get("next") and (paging.get("cursors") or {}).get("after"))
+                older.update(queue=[entry(item) for item in page.get("data") or []],
+                             after=(paging.get("cursors") or {}).get("after") if has_next else None, end=not has_next)
+                if not older["queue"]:
+                    older["after"], older["end"] = None, True
+                continue
+            key = entry_id(queue[0])
+            since = int(older["since"])
+            if key in marks:
+                since = min(since, int(marks[key][0]))
+            done, place = read(queue[0], since, older.get(progress), budget)
+            comments += done
+            if place is not None:
+                older[progress] = place
+                break
+            marks.pop(key, None)
+            older.update({"queue": queue[1:], progress: None, "depth": int(older.get("depth", 0)) + 1})
+        older["marks"] = marks
+        empty: tuple = (None, {}) if keep_empty_queue else (None, [], {})
+        return {k: v for k, v in older.items() if v not in empty}, comments
 
 
 def verify_meta_signature(body: bytes, header: str) -> bool:

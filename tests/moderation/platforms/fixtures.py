@@ -1,4 +1,5 @@
-"""Shared fixtures for the platform tests: the simulator over real HTTP, and channels on it.
+"""Shared fixtures for the platform tests: the simulator over real HTTP, channels on it, and
+the helpers the Facebook and Instagram polling tests share.
 
 Import the fixtures into a test module: ``from tests.moderation.platforms.fixtures import sim``.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from moderation.crypto import encrypt_credentials
+from moderation.platforms.base import MAX_PAGES_PER_POLL
 from moderation.simulator import SimulatorServer
 from tests.factories import ChannelFactory
 
@@ -57,3 +59,25 @@ def client_class_for(platform: str, credentials: dict):
     from moderation.platforms import client_class
 
     return client_class(platform)(account_id=ACCOUNTS[platform], credentials=credentials)
+
+
+def new_threads(sim, platform: str, n: int) -> list[str]:
+    """Adds ``n`` posts (or media) to the fixture's; returns all the account's, newest first
+    (the order the feed and /media list them)."""
+    world = sim.world
+    for _ in range(n):
+        world.new_thread(platform, ACCOUNTS[platform])
+    return list(reversed(world.account(platform, ACCOUNTS[platform]).threads))
+
+
+def poll(platform_client, cursor: dict, world):
+    """One poll: its result, and the requests it made (never more than the budget)."""
+    before = len(world.requests)
+    result = platform_client.fetch_since(cursor)
+    made = world.requests[before:]
+    assert len(made) <= MAX_PAGES_PER_POLL
+    return result, made
+
+
+def comment_ids(result) -> list[str]:
+    return [c.external_id for c in result.comments]

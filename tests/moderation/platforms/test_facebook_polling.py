@@ -7,35 +7,13 @@ import time
 
 import time_machine
 
-from moderation.platforms.base import MAX_PAGES_PER_POLL
 from moderation.platforms.facebook import POSTS_PER_POLL
 from tests.moderation.platforms import fixtures
-from tests.moderation.platforms.fixtures import ACCOUNTS, client
+from tests.moderation.platforms.fixtures import ACCOUNTS, client, comment_ids, new_threads, poll
 
 sim = fixtures.sim  # the simulator fixture, used by name below
 
 PAGE = ACCOUNTS["facebook"]
-
-
-def _posts(sim, n):
-    """``n`` posts besides the fixture's, newest first (the order the feed lists them)."""
-    world = sim.world
-    for _ in range(n):
-        world.new_thread("facebook", PAGE)
-    return list(reversed(world.account("facebook", PAGE).threads))
-
-
-def _poll(fb, cursor, world):
-    """One poll: its result, and the requests it made (never more than the budget)."""
-    before = len(world.requests)
-    result = fb.fetch_since(cursor)
-    made = world.requests[before:]
-    assert len(made) <= MAX_PAGES_PER_POLL
-    return result, made
-
-
-def _ids(result):
-    return [c.external_id for c in result.comments]
 
 
 def _round(fb, cursor, world):
@@ -44,8 +22,8 @@ def _round(fb, cursor, world):
     while True:
         polls += 1
         assert polls < 10, "the round never ended"
-        result, _ = _poll(fb, cursor, world)
-        read += _ids(result)
+        result, _ = poll(fb, cursor, world)
+        read += comment_ids(result)
         cursor = result.cursor
         if not result.more:
             return read, cursor, polls
@@ -55,7 +33,7 @@ def test_every_recent_post_is_read_in_a_round_of_polls(sim):
     # A post costs a call a round, so 25 posts are more than one poll's budget: the round
     # goes on where the last poll stopped instead of reading the newest posts again.
     world = sim.world
-    posts = _posts(sim, POSTS_PER_POLL - 1)
+    posts = new_threads(sim, "facebook", POSTS_PER_POLL - 1)
     comments = [world.add_comment("facebook", PAGE, f"on post {i}", thread_id=p) for i, p in enumerate(posts)]
     fb = client("facebook")
     read, cursor, polls = _round(fb, {}, world)
@@ -71,11 +49,11 @@ def test_every_recent_post_is_read_in_a_round_of_polls(sim):
 
 def test_a_post_published_during_a_round_is_read_from_when_the_round_began(sim):
     world = sim.world
-    posts = _posts(sim, POSTS_PER_POLL - 1)
+    posts = new_threads(sim, "facebook", POSTS_PER_POLL - 1)
     fb = client("facebook")
     _, cursor, _ = _round(fb, {}, world)
     began = time.time()
-    result, _ = _poll(fb, cursor, world)  # a new round: the first 6 posts
+    result, _ = poll(fb, cursor, world)  # a new round: the first 6 posts
     assert result.more and result.cursor["resume"] == posts[6]
     # Published, and commented on, after the round read the feed: it lands before the
     # post the round goes on at, and the round's other posts have newer comments.
@@ -96,7 +74,7 @@ def test_a_post_pushed_out_of_the_recent_ones_is_read_from_its_own_mark(sim):
     # round reaches it, is older than the sweep's since: only the post's own mark reads it.
     world = sim.world
     with time_machine.travel(time.time(), tick=False) as clock:
-        posts = _posts(sim, POSTS_PER_POLL)  # 26 posts: one older than the recent 25
+        posts = new_threads(sim, "facebook", POSTS_PER_POLL)  # 26 posts: one older than the recent 25
         last_recent = posts[POSTS_PER_POLL - 1]
         first = world.add_comment("facebook", PAGE, "Which entrance?", thread_id=last_recent)
         fb = client("facebook")
@@ -106,15 +84,15 @@ def test_a_post_pushed_out_of_the_recent_ones_is_read_from_its_own_mark(sim):
         missed = world.add_comment("facebook", PAGE, "The side one is locked", thread_id=last_recent)
         clock.shift(50)  # the next round, a poll interval later: 4 polls read 24 posts
         for _ in range(4):
-            result, _ = _poll(fb, cursor, world)
+            result, _ = poll(fb, cursor, world)
             cursor = result.cursor
         assert cursor["resume"] == last_recent
         assert cursor["older"]["since"] > missed.created  # the sweep alone would not read it
         world.new_thread("facebook", PAGE)  # published before the round reaches it
         read = []
         for _ in range(6):  # the round starts again (its post is gone); the sweep goes on
-            result, made = _poll(fb, cursor, world)
-            read += _ids(result)
+            result, made = poll(fb, cursor, world)
+            read += comment_ids(result)
             cursor = result.cursor
             if ("facebook", "GET", f"{last_recent}/comments") in made:
                 break
@@ -129,7 +107,7 @@ def test_a_mark_handed_over_behind_the_lap_is_kept_for_the_next_lap(sim):
     # next lap reads it, since this lap began, which is after the comment.
     world = sim.world
     with time_machine.travel(time.time(), tick=False) as clock:
-        posts = _posts(sim, POSTS_PER_POLL + 1)  # 27 posts: two older than the recent 25
+        posts = new_threads(sim, "facebook", POSTS_PER_POLL + 1)  # 27 posts: two older than the recent 25
         last_recent = posts[POSTS_PER_POLL - 1]
         world.add_comment("facebook", PAGE, "Which entrance?", thread_id=last_recent)
         fb = client("facebook")
@@ -138,14 +116,14 @@ def test_a_mark_handed_over_behind_the_lap_is_kept_for_the_next_lap(sim):
         missed = world.add_comment("facebook", PAGE, "The side one is locked", thread_id=last_recent)
         clock.shift(50)
         for _ in range(3):  # the next round's first 18 posts; the sweep laps behind them
-            result, _ = _poll(fb, cursor, world)
+            result, _ = poll(fb, cursor, world)
             cursor = result.cursor
         lap = cursor["older"]
         assert lap["lap"] > missed.created and lap["end"] and not lap["queue"]  # both older posts passed
         world.new_thread("facebook", PAGE)
-        result, _ = _poll(fb, cursor, world)  # hands the mark over; the lap ends
+        result, _ = poll(fb, cursor, world)  # hands the mark over; the lap ends
         cursor = result.cursor
         assert cursor["older"]["since"] > missed.created and last_recent in cursor["older"]["marks"]
-        result, made = _poll(fb, cursor, world)
+        result, made = poll(fb, cursor, world)
         assert ("facebook", "GET", f"{last_recent}/comments") in made
-        assert missed.id in _ids(result) and "marks" not in result.cursor["older"]
+        assert missed.id in comment_ids(result) and "marks" not in result.cursor["older"]

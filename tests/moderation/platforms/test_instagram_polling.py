@@ -8,41 +8,19 @@ import time
 
 import pytest
 
-from moderation.platforms.base import MAX_PAGES_PER_POLL
 from moderation.platforms.instagram import COMMENTS_PAGE_SIZE, MEDIA_PER_POLL, OLDER_PAGES_PER_POLL
 from tests.moderation.platforms import fixtures
-from tests.moderation.platforms.fixtures import ACCOUNTS, client, make_channel
+from tests.moderation.platforms.fixtures import ACCOUNTS, client, comment_ids, make_channel, new_threads, poll
 
 sim = fixtures.sim  # the simulator fixture, used by name below
 
 IG = ACCOUNTS["instagram"]
 
 
-def _media(sim, n):
-    """``n`` media besides the fixture's, newest first (the order /media lists them)."""
-    world = sim.world
-    for _ in range(n):
-        world.new_thread("instagram", IG)
-    return list(reversed(world.account("instagram", IG).threads))
-
-
-def _poll(ig, cursor, world):
-    """One poll: its result, and the requests it made (never more than the budget)."""
-    before = len(world.requests)
-    result = ig.fetch_since(cursor)
-    made = world.requests[before:]
-    assert len(made) <= MAX_PAGES_PER_POLL
-    return result, made
-
-
-def _ids(result):
-    return [c.external_id for c in result.comments]
-
-
 def test_the_simulators_media_list_pages_like_graph(sim):
     import requests
 
-    media = _media(sim, 30)
+    media = new_threads(sim, "instagram", 30)
     url, auth = f"{sim.url('instagram')}/{IG}/media", {"Authorization": f"Bearer {fixtures.TOKENS['instagram']}"}
     first = requests.get(url, params={"fields": "id,permalink,timestamp", "limit": 25}, headers=auth, timeout=5).json()
     assert [m["id"] for m in first["data"]] == media[:25]  # newest first
@@ -58,13 +36,13 @@ def test_every_recent_media_is_read_in_a_round_of_polls(sim):
     # /comments has no `since`, so each media costs a call a round: 25 media are more than
     # one poll's budget, and the round goes on where the last poll stopped.
     world = sim.world
-    media = _media(sim, MEDIA_PER_POLL - 1)
+    media = new_threads(sim, "instagram", MEDIA_PER_POLL - 1)
     comments = [world.add_comment("instagram", IG, f"on media {i}", thread_id=m) for i, m in enumerate(media)]
     ig, cursor, read, polls = client("instagram"), {}, set(), 0
     while True:
         polls += 1
-        result, _ = _poll(ig, cursor, world)
-        read |= set(_ids(result))
+        result, _ = poll(ig, cursor, world)
+        read |= set(comment_ids(result))
         cursor = result.cursor
         if not result.more:
             break
@@ -77,7 +55,7 @@ def test_every_recent_media_is_read_in_a_round_of_polls(sim):
 
 def test_comments_on_media_older_than_the_recent_25_are_reached(sim):
     world = sim.world
-    media = _media(sim, 60)  # 61 media
+    media = new_threads(sim, "instagram", 60)  # 61 media
     old = media[54]  # on the second media page after the 25 recent ones
     ig = client("instagram")
     cursor = ig.fetch_since({}).cursor
@@ -86,9 +64,9 @@ def test_comments_on_media_older_than_the_recent_25_are_reached(sim):
     while not found:
         polls += 1
         assert polls <= 12, "a comment on an older media was never read"  # 32 sweep calls, 3 or more a poll
-        result, made = _poll(ig, cursor, world)
+        result, made = poll(ig, cursor, world)
         cursor = result.cursor
-        found = late.id in _ids(result)
+        found = late.id in comment_ids(result)
     assert polls >= 5  # reached by the sweep, not by the recent round
     assert ("instagram", "GET", f"{old}/comments") in made
     hit = next(c for c in result.comments if c.external_id == late.id)
@@ -98,40 +76,40 @@ def test_comments_on_media_older_than_the_recent_25_are_reached(sim):
 
 def test_busy_recent_media_cannot_starve_the_sweep(sim):
     world = sim.world
-    media = _media(sim, 30)
+    media = new_threads(sim, "instagram", 30)
     start = time.time() - 3600
     for m in media[:MEDIA_PER_POLL]:  # 3 pages of comments on every recent media: a long round
         for i in range(2 * COMMENTS_PAGE_SIZE + 1):
             world.add_comment("instagram", IG, f"busy {i}", thread_id=m, at=start + i)
     ig = client("instagram")
-    first, made = _poll(ig, {}, world)
+    first, made = poll(ig, {}, world)
     assert first.more
     # The sweep's calls: the media page after the recent ones, then the first older media.
     assert made[-OLDER_PAGES_PER_POLL:] == [("instagram", "GET", f"{IG}/media"),
                                              ("instagram", "GET", f"{media[25]}/comments"),
                                              ("instagram", "GET", f"{media[26]}/comments")]
     late = world.add_comment("instagram", IG, "Anyone there?", thread_id=media[27])
-    second, made = _poll(ig, first.cursor, world)
+    second, made = poll(ig, first.cursor, world)
     assert second.more  # the recent round is far from done
-    assert late.id in _ids(second)
+    assert late.id in comment_ids(second)
     assert made[-1] == ("instagram", "GET", f"{media[29]}/comments")
 
 
 def test_a_lap_restarts_behind_the_recent_media_and_misses_nothing_created_during_it(sim):
     world = sim.world
-    media = _media(sim, 29)  # 30 media: 5 older than the recent 25
+    media = new_threads(sim, "instagram", 29)  # 30 media: 5 older than the recent 25
     older = media[MEDIA_PER_POLL:]
     history = world.add_comment("instagram", IG, "before we connected", thread_id=older[2], at=time.time() - 3600)
     ig = client("instagram")
-    result, made = _poll(ig, {}, world)
+    result, made = poll(ig, {}, world)
     lap_one = result.cursor["older"]
     assert (lap_one["depth"], lap_one["queue"]) == (2, [[m, f"https://www.instagram.com/p/{m}/"] for m in older[2:]])
     # A comment on a media this lap has already passed.
     passed = world.add_comment("instagram", IG, "Any news?", thread_id=older[0])
     read, cursor, laps = [], result.cursor, [lap_one["lap"]]
     for _ in range(10):
-        result, made = _poll(ig, cursor, world)
-        read += _ids(result)
+        result, made = poll(ig, cursor, world)
+        read += comment_ids(result)
         cursor = result.cursor
         if "depth" not in cursor["older"]:
             # A lap ended (the next starts at the next poll, possibly in the same second, so
@@ -152,12 +130,12 @@ def test_a_lap_restarts_behind_the_recent_media_and_misses_nothing_created_durin
 
 def test_a_media_pushed_out_of_the_recent_ones_is_read_from_its_own_mark(sim):
     world = sim.world
-    media = _media(sim, 29)
+    media = new_threads(sim, "instagram", 29)
     last_recent, now = media[MEDIA_PER_POLL - 1], time.time()
     world.add_comment("instagram", IG, "first", thread_id=last_recent, at=now - 600)
     ig, cursor = client("instagram"), {}
     for _ in range(5):  # one full round: every recent media has its mark
-        result, _ = _poll(ig, cursor, world)
+        result, _ = poll(ig, cursor, world)
         cursor = result.cursor
     assert not result.more and cursor["media"][last_recent] == int(now - 600)
     # Written after the round read the media, stamped before the sweep's `since`, and then a
@@ -166,8 +144,8 @@ def test_a_media_pushed_out_of_the_recent_ones_is_read_from_its_own_mark(sim):
     world.new_thread("instagram", IG)
     read = []
     for _ in range(6):
-        result, _ = _poll(ig, cursor, world)
-        read += _ids(result)
+        result, _ = poll(ig, cursor, world)
+        read += comment_ids(result)
         cursor = result.cursor
     assert missed.id in read
     assert last_recent not in cursor["media"] and last_recent not in cursor["older"].get("marks", {})
@@ -175,17 +153,17 @@ def test_a_media_pushed_out_of_the_recent_ones_is_read_from_its_own_mark(sim):
 
 def test_an_older_media_with_more_comments_than_a_poll_reads_is_resumed(sim):
     world = sim.world
-    media = _media(sim, 29)
+    media = new_threads(sim, "instagram", 29)
     target = media[MEDIA_PER_POLL + 2]  # not reached by the first poll's sweep
     ig = client("instagram")
     cursor = ig.fetch_since({}).cursor
     many = [world.add_comment("instagram", IG, f"pile-on {i}", thread_id=target) for i in range(4 * COMMENTS_PAGE_SIZE - 20)]
-    result, made = _poll(ig, cursor, world)
+    result, made = poll(ig, cursor, world)
     assert made[-OLDER_PAGES_PER_POLL:] == [("instagram", "GET", f"{target}/comments")] * OLDER_PAGES_PER_POLL
-    first = [i for i in _ids(result) if i in {c.id for c in many}]
+    first = [i for i in comment_ids(result) if i in {c.id for c in many}]
     assert len(first) == 3 * COMMENTS_PAGE_SIZE and result.cursor["older"]["resume"]
-    result, made = _poll(ig, result.cursor, world)
-    rest = [i for i in _ids(result) if i in {c.id for c in many}]
+    result, made = poll(ig, result.cursor, world)
+    rest = [i for i in comment_ids(result) if i in {c.id for c in many}]
     assert sorted(first + rest) == sorted(c.id for c in many)  # each once, none lost
     assert "resume" not in result.cursor["older"]
 
@@ -215,7 +193,7 @@ def test_a_channel_keeps_the_sweep_in_its_poll_cursor(sim):
 
     world = sim.world
     channel = make_channel("instagram")
-    media = _media(sim, 29)
+    media = new_threads(sim, "instagram", 29)
     channel_poll_backlog(channel_id=channel.pk, seconds=60)  # one round of the recent media
     late = world.add_comment("instagram", IG, "Where do I park?", thread_id=media[-1])  # the oldest media
     for _ in range(3):

@@ -26,6 +26,7 @@ HATEFUL = {
         "I would rather die than marry a black person",
         "This country would be so much better without Jews",
         "gays belong in a zoo",
+        "trans women are men in dresses, keep them off our wards",
     ],
     "threats": [
         "all the Pakistanis round here should be shot",
@@ -67,6 +68,7 @@ NOT_HATEFUL = {
         "People who say black people are animals are vile",
         "I can't believe you think women are inferior, that's sexist",
         "Comments like 'gays are disgusting' have no place on an NHS page",
+        "saying trans women are men is transphobic and wrong",
     ],
     "neutral identity mentions": [
         "My wife and I are both deaf people and the clinic was great with us",
@@ -77,6 +79,7 @@ NOT_HATEFUL = {
     "positive": [
         "Immigrants keep the NHS running, thank you all",
         "Proud of the Jewish volunteers at our food bank",
+        "trans women are women",
     ],
     "abuse at objects and non-protected groups": [
         "I can't stand this new parking system",

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
+from policy.engine import compiler, terms
 from policy.engine import detectors as det
-from policy.engine import terms
 
 LINK_HINT = re.compile(
     r"\.(?:com|net|org|uk|co|io|ly|gl|me|info|biz|tv|xyz|ru|example|online|site|shop|app|gg|us|"
@@ -62,6 +62,16 @@ def _random_strings(alphabet: str, n: int = 3000, seed: int = 11) -> list[str]:
 def test_link_hint_agrees_with_the_plain_regex():
     for text in EDGE_CASES + _random_strings("htpswx.:/[]()dotcmuk 0e"):
         assert det._link_hint(text) == (LINK_HINT.search(text) is not None), text
+
+
+DETECTOR_HINT = re.compile(
+    r"[0-9](?<![&#0-9][0-9])|@|\.[a-z]|hxxp| dot |\[\.\]|\(\.\)|\(dot\)|\[dot\]"
+)
+
+
+def test_detector_hint_agrees_with_the_plain_regex():
+    for text in EDGE_CASES + _random_strings("0123456789&#@.a[]()dot hxp"):
+        assert compiler._detector_hint(text) == (DETECTOR_HINT.search(text) is not None), text
 
 
 def test_digit_checks_agree_with_the_plain_regexes():

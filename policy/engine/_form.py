@@ -5,23 +5,23 @@ older than its source, or ENGINE_PURE=1, every hot module is loaded from its sou
 (before anything imports them), so an edit always takes effect.
 """
 
-import importlib.machinery as _machinery
-import importlib.util as _importlib_util
-import os as _os
-import sys as _sys
-import warnings as _warnings
-from pathlib import Path as _Path
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import warnings
+from pathlib import Path
 
-_HERE = _Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent
 # dependency order; the same list as setup.py's COMPILED_MODULES and ./dev's engine stamp
 HOT_MODULES = ("verdict", "normalize", "terms", "detectors", "compiler")
 
 
-def _built_forms() -> dict[str, _Path]:
+def _built_forms() -> dict[str, Path]:
     out = {}
     for name in HOT_MODULES:
-        for suffix in _machinery.EXTENSION_SUFFIXES:
-            path = _HERE / f"{name}{suffix}"
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = HERE / f"{name}{suffix}"
             if path.exists():
                 out[name] = path
                 break
@@ -30,30 +30,26 @@ def _built_forms() -> dict[str, _Path]:
 
 def _load_sources() -> None:
     for name in HOT_MODULES:
-        spec = _importlib_util.spec_from_file_location(f"{__package__}.{name}", _HERE / f"{name}.py")
-        module = _importlib_util.module_from_spec(spec)
-        _sys.modules[spec.name] = module
+        spec = importlib.util.spec_from_file_location(f"{__package__}.{name}", HERE / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
         spec.loader.exec_module(module)
-        setattr(_sys.modules[__package__], name, module)  # as the import system would
+        setattr(sys.modules[__package__], name, module)  # as the import system would
 
 
 _built = _built_forms()
-if _built:
-    _stale = [
-        name for name, path in _built.items()
-        if path.stat().st_mtime < (_HERE / f"{name}.py").stat().st_mtime
-    ]
-    if _os.environ.get("ENGINE_PURE") == "1" or _stale or len(_built) < len(HOT_MODULES):
-        if _stale and _os.environ.get("ENGINE_PURE") != "1":
-            _warnings.warn(
-                f"policy engine: compiled {', '.join(_stale)} older than the source; running "
-                "the engine as plain Python (./dev rebuilds it)",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        _load_sources()
-        COMPILED = False
-    else:
-        COMPILED = True
-else:
-    COMPILED = False
+_stale = [
+    name for name, path in _built.items()
+    if path.stat().st_mtime < (HERE / f"{name}.py").stat().st_mtime
+]
+_pure = os.environ.get("ENGINE_PURE") == "1"
+if _stale and not _pure:
+    warnings.warn(
+        f"policy engine: compiled {', '.join(_stale)} older than the source; running "
+        "the engine as plain Python (./dev rebuilds it)",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+COMPILED = len(_built) == len(HOT_MODULES) and not _stale and not _pure
+if _built and not COMPILED:
+    _load_sources()  # some compiled form exists but must not be used: take every source

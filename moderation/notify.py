@@ -70,6 +70,16 @@ def _page_body(item: QueueItem, *, backup: bool, primary=None) -> str:
     return "\n".join(lines)
 
 
+def _item_locked(item_id: int) -> QueueItem | None:
+    """The queue item with what a page needs, its row locked until the transaction ends."""
+    return (
+        QueueItem.objects.select_for_update(of=("self",))
+        .select_related("comment", "comment__channel", "verdict")
+        .filter(pk=item_id)
+        .first()
+    )
+
+
 def escalation_page(*, item_id: int, now: dt.datetime | None = None) -> QueueItem | None:
     """Page the duty manager on call about one out-of-hours escalation, once.
 
@@ -79,12 +89,7 @@ def escalation_page(*, item_id: int, now: dt.datetime | None = None) -> QueueIte
     """
     now = now or timezone.now()
     with transaction.atomic():
-        item = (
-            QueueItem.objects.select_for_update(of=("self",))
-            .select_related("comment", "comment__channel", "verdict")
-            .filter(pk=item_id)
-            .first()
-        )
+        item = _item_locked(item_id)
         if item is None or item.escalation != PAGED or item.notified_at or item.acknowledged_at:
             return item
         shift = shift_on_call(now)
@@ -111,12 +116,7 @@ def escalation_page_backup(*, item_id: int, now: dt.datetime | None = None) -> Q
     now = now or timezone.now()
     cutoff = now - dt.timedelta(minutes=settings.DUTY_ACK_MINUTES)
     with transaction.atomic():
-        item = (
-            QueueItem.objects.select_for_update(of=("self",))
-            .select_related("comment", "comment__channel", "verdict")
-            .filter(pk=item_id)
-            .first()
-        )
+        item = _item_locked(item_id)
         if (
             item is None
             or item.notified_at is None

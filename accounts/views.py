@@ -56,6 +56,17 @@ def rota(request):
     return render(request, template, _rota_context())
 
 
+def _rota_changed(request, message: str):
+    """After a change: the page again without htmx, else the rota body and a
+    ``rota-changed`` event for the parts of the page that show the rota."""
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(reverse("accounts:rota"))
+    response = render(request, "accounts/rota.html#rota-body", _rota_context())
+    trigger_client_event(response, "rota-changed")
+    return response
+
+
 @require_POST
 @role_required(roles.MANAGE_ROTA)
 def shift_add(request):
@@ -69,12 +80,7 @@ def shift_add(request):
         shift.created_by = request.user
         shift.save()
         _audit("rota.shift_added", request.user, shift)
-    if not request.htmx:
-        messages.success(request, "Shift added.")
-        return redirect(reverse("accounts:rota"))
-    response = render(request, "accounts/rota.html#rota-body", _rota_context())
-    trigger_client_event(response, "rota-changed")
-    return response
+    return _rota_changed(request, "Shift added.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -100,9 +106,4 @@ def shift_delete(request, pk: int):
     with transaction.atomic():
         _audit("rota.shift_removed", request.user, shift)
         shift.delete()
-    if not request.htmx:
-        messages.success(request, "Shift removed.")
-        return redirect(reverse("accounts:rota"))
-    response = render(request, "accounts/rota.html#rota-body", _rota_context())
-    trigger_client_event(response, "rota-changed")
-    return response
+    return _rota_changed(request, "Shift removed.")

@@ -35,6 +35,15 @@ def _client(request) -> str:
     return request.META.get("REMOTE_ADDR", "?")
 
 
+def _signature_rejected(request, *, source: str, missing: bool, body: bytes) -> HttpResponse:
+    """403, nothing stored, and a security log line saying why."""
+    security_log.warning(
+        "webhook signature rejected source=%s remote=%s reason=%s bytes=%d", source, _client(request),
+        "missing" if missing else "mismatch", len(body),
+    )
+    return HttpResponse("invalid signature", status=403, content_type="text/plain")
+
+
 def _read_body(request) -> bytes | JsonResponse:
     limit = settings.WEBHOOK_MAX_BODY_BYTES
     try:
@@ -92,11 +101,9 @@ def meta(request):
     if isinstance(body, HttpResponse):
         return body
     if not verify_meta_signature(body, request.headers.get("X-Hub-Signature-256", "")):
-        security_log.warning(
-            "webhook signature rejected source=meta remote=%s reason=%s bytes=%d", _client(request),
-            "missing" if "X-Hub-Signature-256" not in request.headers else "mismatch", len(body),
+        return _signature_rejected(
+            request, source="meta", missing="X-Hub-Signature-256" not in request.headers, body=body
         )
-        return HttpResponse("invalid signature", status=403, content_type="text/plain")
     return _store(request, source="meta", body=body)
 
 
@@ -114,9 +121,5 @@ def x(request):
         return body
     header = request.headers.get("x-twitter-webhooks-signature", "")
     if not verify_x_signature(body, header):
-        security_log.warning(
-            "webhook signature rejected source=x remote=%s reason=%s bytes=%d", _client(request),
-            "missing" if not header else "mismatch", len(body),
-        )
-        return HttpResponse("invalid signature", status=403, content_type="text/plain")
+        return _signature_rejected(request, source="x", missing=not header, body=body)
     return _store(request, source="x", body=body)

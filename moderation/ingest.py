@@ -484,17 +484,36 @@ def comments_upsert_batch(*, channel: Channel, incomings, received_at: dt.dateti
     latest: dict[str, object] = {}
     for incoming in incomings:  # a page may carry the same comment twice (edits, boundaries)
         key = _field(incoming.external_id, 200)
-        if key:
+        if key and not _older(incoming.source_version_at, getattr(latest.get(key), "source_version_at", None)):
             latest[key] = incoming
     if not latest:
         return []
-    existing = dict(
-        Comment.objects.filter(platform=platform, external_id__in=list(latest)).values_list("external_id", "text")
-    )
+    existing = {
+        external_id: (text, version)
+        for external_id, text, version in Comment.objects.filter(platform=platform, external_id__in=list(latest))
+        .values_list("external_id", "text", "source_version_at")
+    }
     fresh = {k: v for k, v in latest.items() if k not in existing}
-    changed = [v for k, v in latest.items() if k in existing and existing[k] != storable_text(v.text)[0]]
-    for incoming in changed:  # edits: the per-row path bumps the revision and audits
+    changed = {k: v for k, v in latest.items() if k in existing and existing[k][0] != storable_text(v.text)[0]}
+    for incoming in changed.values():  # edits, and older copies: the per-row path decides, bumps or records
         comment_upsert(channel=channel, incoming=incoming, received_at=now)
+    # The same text from a newer copy: the stored version moves on (rare: a platform that
+    # dates edits, or a comment stored before versions were), so an older copy that comes
+    # later still counts as older. Conditional, like comment_upsert's.
+    newer = {k: v.source_version_at for k, v in latest.items()
+             if k in existing and k not in changed and v.source_version_at is not None
+             and (existing[k][1] is None or v.source_version_at > existing[k][1])}
+    if newer:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE moderation_comment AS c SET source_version_at = v.at
+                FROM unnest(%s::text[], %s::timestamptz[]) AS v(external_id, at)
+                WHERE c.platform = %s AND c.external_id = v.external_id
+                  AND (c.source_version_at IS NULL OR c.source_version_at < v.at)
+                """,
+                [list(newer), list(newer.values()), platform],
+            )
     if not fresh:
         return []
     author_ids = _authors_upsert(platform, fresh.values())
@@ -508,7 +527,7 @@ def comments_upsert_batch(*, channel: Channel, incomings, received_at: dt.dateti
             thread_external_id=_field(incoming.thread_external_id, 200),
             text=text, text_altered=altered, created_upstream=incoming.created_upstream,
             permalink=_field(incoming.permalink, 1000), raw=storable_json_text(incoming.raw or {}),
-            is_own=bool(incoming.is_own), received_at=now,
+            is_own=bool(incoming.is_own), received_at=now, source_version_at=incoming.source_version_at,
         ))
     try:
         with transaction.atomic():
@@ -538,6 +557,13 @@ def comments_upsert_batch(*, channel: Channel, incomings, received_at: dt.dateti
     if to_judge and ring:
         transaction.on_commit(lambda: _enqueue_classify_batch(to_judge))
     return to_judge
+
+
+def _older(version, than) -> bool:
+    """Whether a copy of ``version`` is older than one of ``than`` (None: not known, oldest)."""
+    if than is None:
+        return False
+    return version is None or version < than
 
 
 def _authors_upsert(platform: str, incomings) -> dict[str, int]:

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from moderation.models import AuditEvent, Author, Channel, Comment, QueueItem, Verdict
@@ -57,7 +57,14 @@ def audit_record(
 
 @dataclass(frozen=True)
 class IncomingComment:
-    """A platform comment normalised by moderation/platforms (see platforms/base.py)."""
+    """A platform comment normalised by moderation/platforms (see platforms/base.py).
+
+    ``source_version_at`` is the platform's own time for this copy's text, so copies can be
+    ordered whatever order they arrive in: when the text was written or last edited as far
+    as the copy says (Facebook: ``created_time`` for an ``add`` or a polled copy, the
+    change's time for ``edited``; Instagram: ``timestamp``, or the webhook entry's ``time``;
+    YouTube: ``updatedAt``; X: ``created_at``, as a post's text never changes under its
+    id). None when the copy does not say."""
 
     external_id: str
     text: str
@@ -70,6 +77,7 @@ class IncomingComment:
     permalink: str = ""
     raw: dict | None = None
     is_own: bool = False
+    source_version_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,7 @@ class UpsertResult:
     comment: Comment
     created: bool
     text_changed: bool
+    stale: bool = False  # an older copy than the one stored: recorded, not applied
 
 
 def _field(value: str, max_length: int) -> str:
@@ -96,17 +105,33 @@ def _author_upsert(*, platform: str, external_id: str, handle: str, name: str) -
     return author
 
 
+def not_older_than(version: dt.datetime | None) -> Q:
+    """Comments whose stored text is not newer than a copy of version ``version``: the copy
+    may replace it. An equal version may (two edits in one second of a platform's clock,
+    delivered in order); an unversioned copy only replaces an unversioned text."""
+    if version is None:
+        return Q(source_version_at__isnull=True)
+    return Q(source_version_at__isnull=True) | Q(source_version_at__lte=version)
+
+
 def comment_upsert(*, channel: Channel, incoming: IncomingComment, received_at: dt.datetime | None = None) -> UpsertResult:
     """Insert or update one comment, idempotently on (platform, external id).
 
     A new comment, or an edit that changes the text, is classified: the classify task is
     enqueued after commit. A redelivery with the same text changes nothing and enqueues
     nothing. Our own page's replies are stored for the thread view but never classified.
+
+    Copies are ordered by ``incoming.source_version_at``, not by arrival: a different text
+    replaces the stored one only when its copy is not older, which the UPDATE itself checks
+    (so two deliveries racing cannot both win, nor the older one win last). An older copy
+    changes nothing and is recorded: a ``comment.stale_copy_ignored`` audit event and a log
+    line. A newer copy with the same text only moves the stored version on.
     """
     text, altered = storable_text(incoming.text)
     raw = storable_json(incoming.raw or {})
     external_id = _field(incoming.external_id, 200)
     parent_external_id = _field(incoming.parent_external_id, 200)
+    version = incoming.source_version_at
     now = received_at or timezone.now()
     with transaction.atomic():
         author = _author_upsert(
@@ -130,7 +155,9 @@ def comment_upsert(*, channel: Channel, incoming: IncomingComment, received_at: 
             permalink=_field(incoming.permalink, 1000),
             raw=raw,
             is_own=incoming.is_own,
+            source_version_at=version,
         )
+        stale = False
         try:
             with transaction.atomic():
                 comment = Comment.objects.create(
@@ -138,16 +165,25 @@ def comment_upsert(*, channel: Channel, incoming: IncomingComment, received_at: 
                 )
             created, changed = True, True
         except IntegrityError:
-            # Someone (a webhook and a poll racing) inserted it first: lock it and compare.
-            comment = Comment.objects.select_for_update().get(platform=channel.platform, external_id=external_id)
+            # Someone (a webhook and a poll racing, or an earlier copy) stored it first.
             created = False
-            changed = comment.text != text
-            if changed:
-                Comment.objects.filter(pk=comment.pk).update(
-                    text=text, text_altered=altered, raw=raw, edited_upstream_at=now, revision=F("revision") + 1
+            stored = Comment.objects.filter(platform=channel.platform, external_id=external_id)
+            changed = bool(
+                stored.filter(not_older_than(version)).exclude(text=text).update(
+                    text=text, text_altered=altered, raw=raw, edited_upstream_at=now, revision=F("revision") + 1,
+                    source_version_at=version,
                 )
-                comment.refresh_from_db()
+            )
+            comment = stored.get()
+            if changed:
                 audit_record(verb="comment.edited_upstream", system_actor=f"platform:{channel.platform}", comment=comment)
+            elif comment.text != text:
+                stale = True
+                _stale_copy_record(comment, version)
+            elif version is not None:
+                # The same text, maybe from a newer copy: an older one must count as older still.
+                stored.filter(Q(source_version_at__isnull=True) | Q(source_version_at__lt=version)).update(
+                    source_version_at=version)
         if created:
             # Replies that arrived before their parent are linked now.
             Comment.objects.filter(
@@ -156,7 +192,20 @@ def comment_upsert(*, channel: Channel, incoming: IncomingComment, received_at: 
         if changed and not comment.is_own:
             comment_id = comment.pk
             transaction.on_commit(lambda: _enqueue_classify(comment_id))
-    return UpsertResult(comment=comment, created=created, text_changed=changed)
+    return UpsertResult(comment=comment, created=created, text_changed=changed, stale=stale)
+
+
+def _stale_copy_record(comment: Comment, version: dt.datetime | None) -> None:
+    """An older copy of ``comment`` with another text arrived (a late or repeated webhook, a
+    slow poll): kept out of the comment, and said so in the audit trail and the log."""
+    stored = comment.source_version_at
+    audit_record(
+        verb="comment.stale_copy_ignored", system_actor=f"platform:{comment.platform}", comment=comment,
+        data={"revision": comment.revision, "copy_version_at": version.isoformat() if version else None,
+              "stored_version_at": stored.isoformat() if stored else None},
+    )
+    log.info("comment %s (%s:%s): an older copy (version %s, stored %s, revision %s) was not applied",
+             comment.pk, comment.platform, comment.external_id, version, stored, comment.revision)
 
 
 def comment_mark_deleted_upstream(*, platform: str, external_id: str) -> Comment | None:

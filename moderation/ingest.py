@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from moderation.crypto import CredentialsError
+from moderation.doorbell import ring
 from moderation.models import Channel, WebhookDelivery
 from moderation.platforms import client_for, parse_webhook
 from moderation.platforms.base import AuthExpired, PlatformError, RateLimited
@@ -76,7 +77,7 @@ def channels_poll_due(*, now: dt.datetime | None = None, batch: int = POLL_CLAIM
 def _enqueue_poll(channel_id: int) -> None:
     from moderation.tasks import channel_poll_task
 
-    channel_poll_task.delay(channel_id=channel_id)
+    ring(channel_poll_task, channel_id=channel_id)
 
 
 def channel_poll(*, channel_id: int, now: dt.datetime | None = None, ring_again: bool = True) -> PollOutcome:
@@ -222,7 +223,7 @@ def webhook_receive(*, platform: str, body: bytes, headers: dict) -> tuple[Webho
 def _enqueue_delivery(delivery_id: int) -> None:
     from moderation.tasks import webhookdelivery_process_task
 
-    webhookdelivery_process_task.delay(delivery_id=delivery_id)
+    ring(webhookdelivery_process_task, delivery_id=delivery_id)
 
 
 # A doorbell for one delivery also drains others still pending (the row is the queue): with
@@ -595,7 +596,7 @@ def _authors_upsert(platform: str, incomings) -> dict[str, int]:
 def _enqueue_classify_batch(comment_ids: list[int]) -> None:
     from moderation.tasks import comments_classify_batch_task
 
-    comments_classify_batch_task.delay(comment_ids=comment_ids)
+    ring(comments_classify_batch_task, comment_ids=comment_ids)
 
 
 # What judging a comment reads of it (and _queue_items_create / decisions of the comment).

@@ -1,7 +1,8 @@
 """Writes for the moderation app: atomic, keyword-only, explicit actor.
 
-This module is the only place tasks are enqueued, and only after commit: a task can never
-look for a row that is not there yet, and a rolled-back write never leaves a message behind.
+Tasks are enqueued only after commit, through moderation/doorbell.py: a task can never look
+for a row that is not there yet, a rolled-back write never leaves a message behind, and a
+broker that cannot take the message fails nobody (the sweeper rings it again).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from moderation.doorbell import ring
 from moderation.models import AuditEvent, Author, Channel, Comment, QueueItem, Verdict
 from moderation.text import storable_json, storable_text
 
@@ -245,7 +247,7 @@ def comment_mark_hidden_upstream(*, platform: str, external_id: str, hidden: boo
 def _enqueue_classify(comment_id: int) -> None:
     from moderation.tasks import comment_classify_task
 
-    comment_classify_task.delay(comment_id=comment_id)
+    ring(comment_classify_task, comment_id=comment_id)
 
 
 def author_histories(comments) -> dict[int, tuple[list[tuple[int, str]], set[int]]]:

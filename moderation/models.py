@@ -306,6 +306,10 @@ class Decision(models.Model):
         "policy.RuleSetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     undoes = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="undone_by")
+    # The queue item's status when this decision closed it (open, or claimed by the decider),
+    # so that undo puts the item back exactly as it was. Blank: it closed nothing (or was
+    # recorded before this was kept).
+    item_status_before = models.CharField(max_length=8, choices=QueueItem.Status.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

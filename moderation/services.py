@@ -400,39 +400,61 @@ def comment_classify(*, comment_id: int) -> Verdict | None:
     return verdict
 
 
-def queue_item_fields(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> dict:
-    """A new queue item's fields for a verdict that needs a person: pure Python, no queries
-    (the due times come from the rule set's calendar), so a batch can bulk_create them."""
-    needs_reply = verdict.signpost != Verdict.Signpost.NONE
-    if verdict.escalation != Verdict.Escalation.NONE:
+def queue_item_sla(*, received_at: dt.datetime, escalation: str, action: str, needs_reply: bool, calendar,
+                   first_look_minutes: int | None = None) -> dict:
+    """A queue item's escalation, priority and due times, derived from its arrival and its
+    current escalation: the one place they are worked out, for a new item, a re-judged one
+    and an officer's escalation alike, so an item is due when an item that arrived with that
+    escalation would be (moderation/sla.py: escalations are due SLA_ESCALATION_FIRST_LOOK_MINUTES
+    wall-clock minutes after arrival, the rest the rule set's working minutes). Pure Python."""
+    from moderation import sla
+
+    if escalation != Verdict.Escalation.NONE:
         priority = PRIORITY_ESCALATION
-    elif verdict.action != Verdict.Action.ALLOW:
+    elif action != Verdict.Action.ALLOW:
         priority = PRIORITY_REMOVAL
     elif needs_reply:
         priority = PRIORITY_REPLY
     else:
         priority = PRIORITY_OTHER
-    # Service levels live in moderation/sla.py (rule set's first_look_minutes; escalations
-    # are not held until the office opens).
-    from moderation import sla
-
     if first_look_minutes is None:
         first_look_minutes = FIRST_LOOK_MINUTES["none"]
-    first_look = sla.first_look_due(
-        calendar=calendar, received_at=comment.received_at, escalation=verdict.escalation, minutes=first_look_minutes
+    return dict(
+        escalation=escalation,
+        priority=priority,
+        first_look_due=sla.first_look_due(calendar=calendar, received_at=received_at, escalation=escalation,
+                                          minutes=first_look_minutes),
+        reply_due=sla.reply_due(calendar=calendar, received_at=received_at) if needs_reply else None,
     )
+
+
+def queue_item_fields(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> dict:
+    """A new queue item's fields for a verdict that needs a person: pure Python, no queries
+    (the due times come from the rule set's calendar), so a batch can bulk_create them."""
+    needs_reply = verdict.signpost != Verdict.Signpost.NONE
     return dict(
         verdict=verdict,
-        priority=priority,
         needs_reply=needs_reply,
-        escalation=verdict.escalation,
-        first_look_due=first_look,
-        reply_due=sla.reply_due(calendar=calendar, received_at=comment.received_at) if needs_reply else None,
+        **queue_item_sla(received_at=comment.received_at, escalation=verdict.escalation, action=verdict.action,
+                         needs_reply=needs_reply, calendar=calendar, first_look_minutes=first_look_minutes),
         platform=comment.platform,
         channel_id=comment.channel_id,
         action=verdict.action,
         categories=list(verdict.categories),
     )
+
+
+def queue_item_escalate(*, item: QueueItem, escalation: str) -> None:
+    """Set an item's escalation (an officer escalated it), with the priority and due times
+    that escalation gives (``queue_item_sla``, under the published rule set's calendar).
+    Inside the caller's transaction."""
+    from moderation import sla
+
+    QueueItem.objects.filter(pk=item.pk).update(**queue_item_sla(
+        received_at=item.comment.received_at, escalation=escalation, action=item.verdict.action,
+        needs_reply=item.needs_reply, calendar=sla.published_calendar(),
+        first_look_minutes=sla.published_first_look_minutes(),
+    ))
 
 
 def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> QueueItem:
@@ -443,17 +465,13 @@ def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar, first_lo
     """
     defaults = queue_item_fields(comment=comment, verdict=verdict, calendar=calendar,
                                  first_look_minutes=first_look_minutes)
-    priority, needs_reply = defaults["priority"], defaults["needs_reply"]
     item, created = QueueItem.objects.get_or_create(comment=comment, defaults=defaults)
     if not created:
-        # An edit re-judged the comment: it needs a fresh look whatever happened before.
+        # An edit re-judged the comment: it needs a fresh look whatever happened before, due
+        # as the new verdict's escalation makes it.
         QueueItem.objects.filter(pk=item.pk).update(
-            verdict=verdict,
-            priority=priority,
-            needs_reply=needs_reply,
-            escalation=verdict.escalation,
-            action=verdict.action,
-            categories=list(verdict.categories),
+            **{k: defaults[k] for k in ("verdict", "needs_reply", "escalation", "priority", "first_look_due",
+                                        "reply_due", "action", "categories")},
             status=QueueItem.Status.OPEN,
             claimed_by=None,
             claimed_at=None,

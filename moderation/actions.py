@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from moderation.crypto import CredentialsError
+from moderation.doorbell import ring
 from moderation.models import Author, Channel, Comment, Decision, PlatformAction
 from moderation.platforms import client_for
 from moderation.platforms.base import AuthExpired, PlatformError, RateLimited, TransientError
@@ -63,10 +64,7 @@ def platform_action_request(
 def _enqueue_apply(action_id: int, countdown: float | None = None) -> None:
     from moderation.tasks import platformaction_apply_task
 
-    if countdown:
-        platformaction_apply_task.apply_async(kwargs={"action_id": action_id}, countdown=countdown)
-    else:
-        platformaction_apply_task.delay(action_id=action_id)
+    ring(platformaction_apply_task, countdown=countdown, action_id=action_id)
 
 
 def stuck_after() -> dt.timedelta:

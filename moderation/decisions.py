@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from moderation.actions import ActionNotSupported, platform_action_request
@@ -139,15 +138,9 @@ def decision_make(
 
     now = timezone.now()
     with transaction.atomic():
+        status_before = ""
         if kind in CLOSING:
-            won = QueueItem.objects.filter(
-                Q(claimed_by__isnull=True) | Q(claimed_by=user), pk=item.pk
-            ).exclude(status=QueueItem.Status.DECIDED).update(
-                status=QueueItem.Status.DECIDED, decided_at=now,
-                claimed_by=user, claimed_at=Coalesce(F("claimed_at"), Value(now)),
-            )
-            if not won:
-                raise AlreadyDecided(_closed_message(item))
+            status_before = _item_close(item=item, user=user, now=now)
         decision = Decision.objects.create(
             comment=item.comment,
             kind=kind,
@@ -157,6 +150,7 @@ def decision_make(
             escalate_to=escalate_to if kind == Kind.ESCALATE else "",
             verdict=item.verdict,
             ruleset_version=item.verdict.ruleset_version,
+            item_status_before=status_before,
         )
         payload = {"message": decision.reply_text} if kind == Kind.REPLY else None
         actions = [
@@ -179,6 +173,21 @@ def decision_make(
     return Outcome(decision=decision, item=item, actions=actions)
 
 
+def _item_close(*, item: QueueItem, user, now) -> str:
+    """Close the item for ``user``'s decision: a conditional UPDATE that one officer wins
+    (AlreadyDecided for the other). Returns the status it had, open or claimed (by ``user``),
+    for undo to put back. Closing an open item claims it for the decider as well."""
+    if QueueItem.objects.filter(pk=item.pk, status=QueueItem.Status.OPEN, claimed_by__isnull=True).update(
+        status=QueueItem.Status.DECIDED, decided_at=now, claimed_by=user, claimed_at=now,
+    ):
+        return QueueItem.Status.OPEN
+    if QueueItem.objects.filter(pk=item.pk, status=QueueItem.Status.CLAIMED, claimed_by=user).update(
+        status=QueueItem.Status.DECIDED, decided_at=now,
+    ):
+        return QueueItem.Status.CLAIMED
+    raise AlreadyDecided(_closed_message(item))
+
+
 def _author_effects(item: QueueItem, kind: str, now) -> None:
     author_id = item.comment.author_id
     if author_id is None:
@@ -191,13 +200,14 @@ def _author_effects(item: QueueItem, kind: str, now) -> None:
 
 def _escalate(*, item: QueueItem, user, to: str, reason: str) -> None:
     from moderation import notify
+    from moderation.services import queue_item_escalate
 
     if to == Verdict.Escalation.DUTY_MANAGER:
-        from moderation.services import PRIORITY_ESCALATION
-
-        QueueItem.objects.filter(pk=item.pk).update(escalation=to, priority=PRIORITY_ESCALATION)
+        queue_item_escalate(item=item, escalation=to)
         notify.escalation_page_on_commit(item_id=item.pk)
-    elif not notify.safeguarding_refer(item=item, user=user, reason=reason):
+    elif notify.safeguarding_refer(item=item, user=user, reason=reason):
+        queue_item_escalate(item=item, escalation=to)
+    else:
         raise DecisionError("Already referred to safeguarding.")
 
 
@@ -254,9 +264,7 @@ def decision_undo(*, item: QueueItem, decision: Decision, user) -> Outcome:
                 )
         except IntegrityError:
             raise NotReversible("Already undone.") from None
-        QueueItem.objects.filter(pk=item.pk, status=QueueItem.Status.DECIDED).update(
-            status=QueueItem.Status.CLAIMED, claimed_by=user, claimed_at=timezone.now(), decided_at=None
-        )
+        _item_reopen(item=item, decision=decision, user=user)
         actions = [platform_action_request(comment=item.comment, kind=k, decision=undo) for k in platform_kinds]
         if decision.kind == Kind.HIDE and item.comment.author_id:
             Author.objects.filter(pk=item.comment.author_id, strikes__gt=0).update(strikes=F("strikes") - 1)
@@ -266,6 +274,20 @@ def decision_undo(*, item: QueueItem, decision: Decision, user) -> Outcome:
         )
     item.refresh_from_db()
     return Outcome(decision=undo, item=item, actions=actions)
+
+
+def _item_reopen(*, item: QueueItem, decision: Decision, user) -> None:
+    """Put the item back as ``decision`` found it: open (unclaimed), or claimed by the same
+    person since the same time (the decided row keeps the claim). Its escalation and due
+    times were never changed by closing it, so it is due exactly as before. A decision
+    recorded before the status was kept reopens claimed by the person undoing it."""
+    decided = QueueItem.objects.filter(pk=item.pk, status=QueueItem.Status.DECIDED)
+    if decision.item_status_before == QueueItem.Status.OPEN:
+        decided.update(status=QueueItem.Status.OPEN, claimed_by=None, claimed_at=None, decided_at=None)
+    elif decision.item_status_before == QueueItem.Status.CLAIMED:
+        decided.update(status=QueueItem.Status.CLAIMED, decided_at=None)
+    else:
+        decided.update(status=QueueItem.Status.CLAIMED, claimed_by=user, claimed_at=timezone.now(), decided_at=None)
 
 
 @dataclass
@@ -315,6 +337,7 @@ def apply_automatic(verdict: Verdict) -> Decision | None:
     decision = Decision.objects.create(
         comment=item.comment, kind=kind, automatic=True, verdict=verdict, ruleset_version=verdict.ruleset_version,
         reason=_automatic_reason(verdict),
+        item_status_before="" if stays_open or item.status == QueueItem.Status.DECIDED else item.status,
     )
     for k in wanted:
         platform_action_request(comment=item.comment, kind=k, decision=decision)
@@ -376,8 +399,10 @@ def apply_automatic_new(pairs: list[tuple[Verdict, QueueItem]]) -> list[Decision
     now = timezone.now()
     decisions = Decision.objects.bulk_create([
         Decision(comment=item.comment, kind=kind, automatic=True, verdict=verdict,
-                 ruleset_version=verdict.ruleset_version, reason=_automatic_reason(verdict))
-        for verdict, item, kind, _, _ in planned
+                 ruleset_version=verdict.ruleset_version, reason=_automatic_reason(verdict),
+                 # New items, closed by the caller unless they stay open (automatic_closes).
+                 item_status_before="" if stays_open else QueueItem.Status.OPEN)
+        for verdict, item, kind, _, stays_open in planned
     ])
     actions = PlatformAction.objects.bulk_create([
         PlatformAction(comment=item.comment, decision=decision, kind=k, payload={})

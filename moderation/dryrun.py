@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from moderation.doorbell import ring
 from moderation.models import AuditEvent, Comment, Decision, DryRun, Verdict
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def dryrun_request(*, version, actor, days: int | None) -> DryRun:
 def _enqueue(dryrun_id: int) -> None:
     from moderation.tasks import dryrun_execute_task
 
-    dryrun_execute_task.delay(dryrun_id=dryrun_id)
+    ring(dryrun_execute_task, dryrun_id=dryrun_id)
 
 
 def _claim(dryrun_id: int) -> bool:

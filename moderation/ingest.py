@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from moderation.crypto import CredentialsError
+from moderation.doorbell import ring
 from moderation.models import Channel, WebhookDelivery
 from moderation.platforms import client_for, parse_webhook
 from moderation.platforms.base import AuthExpired, PlatformError, RateLimited
@@ -76,7 +77,7 @@ def channels_poll_due(*, now: dt.datetime | None = None, batch: int = POLL_CLAIM
 def _enqueue_poll(channel_id: int) -> None:
     from moderation.tasks import channel_poll_task
 
-    channel_poll_task.delay(channel_id=channel_id)
+    ring(channel_poll_task, channel_id=channel_id)
 
 
 def channel_poll(*, channel_id: int, now: dt.datetime | None = None, ring_again: bool = True) -> PollOutcome:
@@ -222,7 +223,7 @@ def webhook_receive(*, platform: str, body: bytes, headers: dict) -> tuple[Webho
 def _enqueue_delivery(delivery_id: int) -> None:
     from moderation.tasks import webhookdelivery_process_task
 
-    webhookdelivery_process_task.delay(delivery_id=delivery_id)
+    ring(webhookdelivery_process_task, delivery_id=delivery_id)
 
 
 # A doorbell for one delivery also drains others still pending (the row is the queue): with
@@ -484,17 +485,36 @@ def comments_upsert_batch(*, channel: Channel, incomings, received_at: dt.dateti
     latest: dict[str, object] = {}
     for incoming in incomings:  # a page may carry the same comment twice (edits, boundaries)
         key = _field(incoming.external_id, 200)
-        if key:
+        if key and not _older(incoming.source_version_at, getattr(latest.get(key), "source_version_at", None)):
             latest[key] = incoming
     if not latest:
         return []
-    existing = dict(
-        Comment.objects.filter(platform=platform, external_id__in=list(latest)).values_list("external_id", "text")
-    )
+    existing = {
+        external_id: (text, version)
+        for external_id, text, version in Comment.objects.filter(platform=platform, external_id__in=list(latest))
+        .values_list("external_id", "text", "source_version_at")
+    }
     fresh = {k: v for k, v in latest.items() if k not in existing}
-    changed = [v for k, v in latest.items() if k in existing and existing[k] != storable_text(v.text)[0]]
-    for incoming in changed:  # edits: the per-row path bumps the revision and audits
+    changed = {k: v for k, v in latest.items() if k in existing and existing[k][0] != storable_text(v.text)[0]}
+    for incoming in changed.values():  # edits, and older copies: the per-row path decides, bumps or records
         comment_upsert(channel=channel, incoming=incoming, received_at=now)
+    # The same text from a newer copy: the stored version moves on (rare: a platform that
+    # dates edits, or a comment stored before versions were), so an older copy that comes
+    # later still counts as older. Conditional, like comment_upsert's.
+    newer = {k: v.source_version_at for k, v in latest.items()
+             if k in existing and k not in changed and v.source_version_at is not None
+             and (existing[k][1] is None or v.source_version_at > existing[k][1])}
+    if newer:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE moderation_comment AS c SET source_version_at = v.at
+                FROM unnest(%s::text[], %s::timestamptz[]) AS v(external_id, at)
+                WHERE c.platform = %s AND c.external_id = v.external_id
+                  AND (c.source_version_at IS NULL OR c.source_version_at < v.at)
+                """,
+                [list(newer), list(newer.values()), platform],
+            )
     if not fresh:
         return []
     author_ids = _authors_upsert(platform, fresh.values())
@@ -508,7 +528,7 @@ def comments_upsert_batch(*, channel: Channel, incomings, received_at: dt.dateti
             thread_external_id=_field(incoming.thread_external_id, 200),
             text=text, text_altered=altered, created_upstream=incoming.created_upstream,
             permalink=_field(incoming.permalink, 1000), raw=storable_json_text(incoming.raw or {}),
-            is_own=bool(incoming.is_own), received_at=now,
+            is_own=bool(incoming.is_own), received_at=now, source_version_at=incoming.source_version_at,
         ))
     try:
         with transaction.atomic():
@@ -540,6 +560,13 @@ def comments_upsert_batch(*, channel: Channel, incomings, received_at: dt.dateti
     return to_judge
 
 
+def _older(version, than) -> bool:
+    """Whether a copy of ``version`` is older than one of ``than`` (None: not known, oldest)."""
+    if than is None:
+        return False
+    return version is None or version < than
+
+
 def _authors_upsert(platform: str, incomings) -> dict[str, int]:
     """The authors of ``incomings`` by external id -> pk, creating the ones not stored yet
     (names are kept as first seen; services._author_upsert refreshes them on the per-row path).
@@ -569,7 +596,7 @@ def _authors_upsert(platform: str, incomings) -> dict[str, int]:
 def _enqueue_classify_batch(comment_ids: list[int]) -> None:
     from moderation.tasks import comments_classify_batch_task
 
-    comments_classify_batch_task.delay(comment_ids=comment_ids)
+    ring(comments_classify_batch_task, comment_ids=comment_ids)
 
 
 # What judging a comment reads of it (and _queue_items_create / decisions of the comment).

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import OnCallShift
+from moderation.doorbell import ring_on_commit
 from moderation.models import QueueItem, Verdict
 from moderation.services import audit_record
 
@@ -151,12 +152,9 @@ def escalation_page_backup(*, item_id: int, now: dt.datetime | None = None) -> Q
 def escalation_page_on_commit(*, item_id: int) -> None:
     """Ring the pager's doorbell once the escalation is committed."""
 
-    def enqueue():
-        from moderation.tasks import queueitem_page_task
+    from moderation.tasks import queueitem_page_task
 
-        queueitem_page_task.delay(item_id=item_id)
-
-    transaction.on_commit(enqueue)
+    ring_on_commit(queueitem_page_task, item_id=item_id)
 
 
 def escalation_sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> dict[str, int]:

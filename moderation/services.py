@@ -1,7 +1,8 @@
 """Writes for the moderation app: atomic, keyword-only, explicit actor.
 
-This module is the only place tasks are enqueued, and only after commit: a task can never
-look for a row that is not there yet, and a rolled-back write never leaves a message behind.
+Tasks are enqueued only after commit, through moderation/doorbell.py: a task can never look
+for a row that is not there yet, a rolled-back write never leaves a message behind, and a
+broker that cannot take the message fails nobody (the sweeper rings it again).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from moderation.doorbell import ring
 from moderation.models import AuditEvent, Author, Channel, Comment, QueueItem, Verdict
 from moderation.text import storable_json, storable_text
 
@@ -57,7 +59,14 @@ def audit_record(
 
 @dataclass(frozen=True)
 class IncomingComment:
-    """A platform comment normalised by moderation/platforms (see platforms/base.py)."""
+    """A platform comment normalised by moderation/platforms (see platforms/base.py).
+
+    ``source_version_at`` is the platform's own time for this copy's text, so copies can be
+    ordered whatever order they arrive in: when the text was written or last edited as far
+    as the copy says (Facebook: ``created_time`` for an ``add`` or a polled copy, the
+    change's time for ``edited``; Instagram: ``timestamp``, or the webhook entry's ``time``;
+    YouTube: ``updatedAt``; X: ``created_at``, as a post's text never changes under its
+    id). None when the copy does not say."""
 
     external_id: str
     text: str
@@ -70,6 +79,7 @@ class IncomingComment:
     permalink: str = ""
     raw: dict | None = None
     is_own: bool = False
+    source_version_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class UpsertResult:
     comment: Comment
     created: bool
     text_changed: bool
+    stale: bool = False  # an older copy than the one stored: recorded, not applied
 
 
 def _field(value: str, max_length: int) -> str:
@@ -96,17 +107,33 @@ def _author_upsert(*, platform: str, external_id: str, handle: str, name: str) -
     return author
 
 
+def not_older_than(version: dt.datetime | None) -> Q:
+    """Comments whose stored text is not newer than a copy of version ``version``: the copy
+    may replace it. An equal version may (two edits in one second of a platform's clock,
+    delivered in order); an unversioned copy only replaces an unversioned text."""
+    if version is None:
+        return Q(source_version_at__isnull=True)
+    return Q(source_version_at__isnull=True) | Q(source_version_at__lte=version)
+
+
 def comment_upsert(*, channel: Channel, incoming: IncomingComment, received_at: dt.datetime | None = None) -> UpsertResult:
     """Insert or update one comment, idempotently on (platform, external id).
 
     A new comment, or an edit that changes the text, is classified: the classify task is
     enqueued after commit. A redelivery with the same text changes nothing and enqueues
     nothing. Our own page's replies are stored for the thread view but never classified.
+
+    Copies are ordered by ``incoming.source_version_at``, not by arrival: a different text
+    replaces the stored one only when its copy is not older, which the UPDATE itself checks
+    (so two deliveries racing cannot both win, nor the older one win last). An older copy
+    changes nothing and is recorded: a ``comment.stale_copy_ignored`` audit event and a log
+    line. A newer copy with the same text only moves the stored version on.
     """
     text, altered = storable_text(incoming.text)
     raw = storable_json(incoming.raw or {})
     external_id = _field(incoming.external_id, 200)
     parent_external_id = _field(incoming.parent_external_id, 200)
+    version = incoming.source_version_at
     now = received_at or timezone.now()
     with transaction.atomic():
         author = _author_upsert(
@@ -130,7 +157,9 @@ def comment_upsert(*, channel: Channel, incoming: IncomingComment, received_at: 
             permalink=_field(incoming.permalink, 1000),
             raw=raw,
             is_own=incoming.is_own,
+            source_version_at=version,
         )
+        stale = False
         try:
             with transaction.atomic():
                 comment = Comment.objects.create(
@@ -138,16 +167,25 @@ def comment_upsert(*, channel: Channel, incoming: IncomingComment, received_at: 
                 )
             created, changed = True, True
         except IntegrityError:
-            # Someone (a webhook and a poll racing) inserted it first: lock it and compare.
-            comment = Comment.objects.select_for_update().get(platform=channel.platform, external_id=external_id)
+            # Someone (a webhook and a poll racing, or an earlier copy) stored it first.
             created = False
-            changed = comment.text != text
-            if changed:
-                Comment.objects.filter(pk=comment.pk).update(
-                    text=text, text_altered=altered, raw=raw, edited_upstream_at=now, revision=F("revision") + 1
+            stored = Comment.objects.filter(platform=channel.platform, external_id=external_id)
+            changed = bool(
+                stored.filter(not_older_than(version)).exclude(text=text).update(
+                    text=text, text_altered=altered, raw=raw, edited_upstream_at=now, revision=F("revision") + 1,
+                    source_version_at=version,
                 )
-                comment.refresh_from_db()
+            )
+            comment = stored.get()
+            if changed:
                 audit_record(verb="comment.edited_upstream", system_actor=f"platform:{channel.platform}", comment=comment)
+            elif comment.text != text:
+                stale = True
+                _stale_copy_record(comment, version)
+            elif version is not None:
+                # The same text, maybe from a newer copy: an older one must count as older still.
+                stored.filter(Q(source_version_at__isnull=True) | Q(source_version_at__lt=version)).update(
+                    source_version_at=version)
         if created:
             # Replies that arrived before their parent are linked now.
             Comment.objects.filter(
@@ -156,7 +194,20 @@ def comment_upsert(*, channel: Channel, incoming: IncomingComment, received_at: 
         if changed and not comment.is_own:
             comment_id = comment.pk
             transaction.on_commit(lambda: _enqueue_classify(comment_id))
-    return UpsertResult(comment=comment, created=created, text_changed=changed)
+    return UpsertResult(comment=comment, created=created, text_changed=changed, stale=stale)
+
+
+def _stale_copy_record(comment: Comment, version: dt.datetime | None) -> None:
+    """An older copy of ``comment`` with another text arrived (a late or repeated webhook, a
+    slow poll): kept out of the comment, and said so in the audit trail and the log."""
+    stored = comment.source_version_at
+    audit_record(
+        verb="comment.stale_copy_ignored", system_actor=f"platform:{comment.platform}", comment=comment,
+        data={"revision": comment.revision, "copy_version_at": version.isoformat() if version else None,
+              "stored_version_at": stored.isoformat() if stored else None},
+    )
+    log.info("comment %s (%s:%s): an older copy (version %s, stored %s, revision %s) was not applied",
+             comment.pk, comment.platform, comment.external_id, version, stored, comment.revision)
 
 
 def comment_mark_deleted_upstream(*, platform: str, external_id: str) -> Comment | None:
@@ -196,7 +247,7 @@ def comment_mark_hidden_upstream(*, platform: str, external_id: str, hidden: boo
 def _enqueue_classify(comment_id: int) -> None:
     from moderation.tasks import comment_classify_task
 
-    comment_classify_task.delay(comment_id=comment_id)
+    ring(comment_classify_task, comment_id=comment_id)
 
 
 def author_histories(comments) -> dict[int, tuple[list[tuple[int, str]], set[int]]]:
@@ -349,39 +400,61 @@ def comment_classify(*, comment_id: int) -> Verdict | None:
     return verdict
 
 
-def queue_item_fields(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> dict:
-    """A new queue item's fields for a verdict that needs a person: pure Python, no queries
-    (the due times come from the rule set's calendar), so a batch can bulk_create them."""
-    needs_reply = verdict.signpost != Verdict.Signpost.NONE
-    if verdict.escalation != Verdict.Escalation.NONE:
+def queue_item_sla(*, received_at: dt.datetime, escalation: str, action: str, needs_reply: bool, calendar,
+                   first_look_minutes: int | None = None) -> dict:
+    """A queue item's escalation, priority and due times, derived from its arrival and its
+    current escalation: the one place they are worked out, for a new item, a re-judged one
+    and an officer's escalation alike, so an item is due when an item that arrived with that
+    escalation would be (moderation/sla.py: escalations are due SLA_ESCALATION_FIRST_LOOK_MINUTES
+    wall-clock minutes after arrival, the rest the rule set's working minutes). Pure Python."""
+    from moderation import sla
+
+    if escalation != Verdict.Escalation.NONE:
         priority = PRIORITY_ESCALATION
-    elif verdict.action != Verdict.Action.ALLOW:
+    elif action != Verdict.Action.ALLOW:
         priority = PRIORITY_REMOVAL
     elif needs_reply:
         priority = PRIORITY_REPLY
     else:
         priority = PRIORITY_OTHER
-    # Service levels live in moderation/sla.py (rule set's first_look_minutes; escalations
-    # are not held until the office opens).
-    from moderation import sla
-
     if first_look_minutes is None:
         first_look_minutes = FIRST_LOOK_MINUTES["none"]
-    first_look = sla.first_look_due(
-        calendar=calendar, received_at=comment.received_at, escalation=verdict.escalation, minutes=first_look_minutes
+    return dict(
+        escalation=escalation,
+        priority=priority,
+        first_look_due=sla.first_look_due(calendar=calendar, received_at=received_at, escalation=escalation,
+                                          minutes=first_look_minutes),
+        reply_due=sla.reply_due(calendar=calendar, received_at=received_at) if needs_reply else None,
     )
+
+
+def queue_item_fields(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> dict:
+    """A new queue item's fields for a verdict that needs a person: pure Python, no queries
+    (the due times come from the rule set's calendar), so a batch can bulk_create them."""
+    needs_reply = verdict.signpost != Verdict.Signpost.NONE
     return dict(
         verdict=verdict,
-        priority=priority,
         needs_reply=needs_reply,
-        escalation=verdict.escalation,
-        first_look_due=first_look,
-        reply_due=sla.reply_due(calendar=calendar, received_at=comment.received_at) if needs_reply else None,
+        **queue_item_sla(received_at=comment.received_at, escalation=verdict.escalation, action=verdict.action,
+                         needs_reply=needs_reply, calendar=calendar, first_look_minutes=first_look_minutes),
         platform=comment.platform,
         channel_id=comment.channel_id,
         action=verdict.action,
         categories=list(verdict.categories),
     )
+
+
+def queue_item_escalate(*, item: QueueItem, escalation: str) -> None:
+    """Set an item's escalation (an officer escalated it), with the priority and due times
+    that escalation gives (``queue_item_sla``, under the published rule set's calendar).
+    Inside the caller's transaction."""
+    from moderation import sla
+
+    QueueItem.objects.filter(pk=item.pk).update(**queue_item_sla(
+        received_at=item.comment.received_at, escalation=escalation, action=item.verdict.action,
+        needs_reply=item.needs_reply, calendar=sla.published_calendar(),
+        first_look_minutes=sla.published_first_look_minutes(),
+    ))
 
 
 def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> QueueItem:
@@ -392,17 +465,13 @@ def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar, first_lo
     """
     defaults = queue_item_fields(comment=comment, verdict=verdict, calendar=calendar,
                                  first_look_minutes=first_look_minutes)
-    priority, needs_reply = defaults["priority"], defaults["needs_reply"]
     item, created = QueueItem.objects.get_or_create(comment=comment, defaults=defaults)
     if not created:
-        # An edit re-judged the comment: it needs a fresh look whatever happened before.
+        # An edit re-judged the comment: it needs a fresh look whatever happened before, due
+        # as the new verdict's escalation makes it.
         QueueItem.objects.filter(pk=item.pk).update(
-            verdict=verdict,
-            priority=priority,
-            needs_reply=needs_reply,
-            escalation=verdict.escalation,
-            action=verdict.action,
-            categories=list(verdict.categories),
+            **{k: defaults[k] for k in ("verdict", "needs_reply", "escalation", "priority", "first_look_due",
+                                        "reply_due", "action", "categories")},
             status=QueueItem.Status.OPEN,
             claimed_by=None,
             claimed_at=None,

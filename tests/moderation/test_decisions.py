@@ -101,7 +101,8 @@ def test_undo_hide_requests_unhide_and_returns_the_item(officer):
     outcome = decisions.decision_undo(item=item, decision=hide, user=officer)
     item.refresh_from_db()
     assert (outcome.decision.kind, outcome.decision.undoes_id) == ("undo", hide.pk)
-    assert (item.status, item.decided_at) == ("claimed", None)
+    # Back as the hide found it: open, nobody's (test_sla.py has undo's due times).
+    assert (item.status, item.claimed_by, item.decided_at) == ("open", None, None)
     assert sorted(PlatformAction.objects.values_list("kind", flat=True)) == ["hide", "unhide"]
     assert Author.objects.get(pk=item.comment.author_id).strikes == 0
     with pytest.raises(decisions.NotReversible):
@@ -185,3 +186,14 @@ def test_automatic_delete_falls_back_to_hide_where_the_platform_cannot_delete():
     assert decision.kind == "hide"
     item.refresh_from_db()
     assert item.status == "open"  # the rule asked for more than was done
+
+
+def test_undo_of_an_automatic_hide_puts_the_item_back_open(officer):
+    item = _item(action="hide", auto_apply=True, categories=["advertising"],
+                 rules=[{"id": "ads", "category": "advertising", "clause": "9", "spans": []}])
+    decision = decisions.apply_automatic(item.verdict)
+    item.refresh_from_db()
+    assert (item.status, decision.item_status_before) == ("decided", "open")
+    decisions.decision_undo(item=item, decision=decision, user=officer)
+    item.refresh_from_db()
+    assert (item.status, item.claimed_by, item.decided_at) == ("open", None, None)

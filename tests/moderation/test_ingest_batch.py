@@ -161,7 +161,8 @@ def test_batch_makes_the_same_queue_items_decisions_and_pages_as_the_per_row_ser
                 .order_by("comment_id")]
 
     def decided(ids):
-        return ([(d.kind, d.automatic, d.reason) for d in Decision.objects.filter(comment_id__in=ids).order_by("comment_id")],
+        return ([(d.kind, d.automatic, d.reason, d.item_status_before)
+                 for d in Decision.objects.filter(comment_id__in=ids).order_by("comment_id")],
                 sorted(PlatformAction.objects.filter(comment_id__in=ids).values_list("kind", "status")),
                 sorted((e.verb, e.system_actor, e.data.get("actions"), e.data.get("item_open"))
                        for e in AuditEvent.objects.filter(comment_id__in=ids)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -13,7 +14,7 @@ from accounts import roles
 from accounts.access import role_required
 from moderation import access, decisions, selectors, sla
 from moderation.actions import ActionNotSupported
-from moderation.forms import DecisionForm
+from moderation.forms import DecisionForm, UndoForm
 from moderation.models import Decision, Verdict
 from moderation.views.present import platform_actions, text_segments
 
@@ -43,6 +44,8 @@ def _panel_context(request, item, *, error: str = "", done: Decision | None = No
     closing = [d for d in history if d.kind in decisions.CLOSING or d.kind == Decision.Kind.UNDO]
     if closing and closing[-1].kind in decisions.REVERSIBLE:
         undoable = closing[-1]
+    # The panel offers only the undo the service would accept (decisions.undo_right).
+    undo_right = decisions.undo_right(decision=undoable, user=request.user) if undoable else None
     verdict = item.verdict
     # Unhide is offered only while our last removal stands (hide/block not undone)...
     K = Decision.Kind
@@ -61,6 +64,8 @@ def _panel_context(request, item, *, error: str = "", done: Decision | None = No
         "suggested_reply": verdict.reply_template,
         "history": history,
         "undoable": undoable,
+        "undo_right": undo_right,
+        "undo_refusal": decisions.undo_refusal(undoable) if undoable and undo_right is None else "",
         "error": error,
         "done": done,
         "first_look_state": clock.state(item.first_look_due) if item.status == "open" else None,
@@ -93,7 +98,7 @@ def comment(request, pk: int):
     return render(request, template, context)
 
 
-def _respond(request, item, *, error: str = "", done: Decision | None = None, changed: bool):
+def _respond(request, item, *, error: str = "", done: Decision | None = None, changed: bool, status: int = 200):
     """The changed fragment for htmx (the queue row or the decision panel); a redirect without."""
     if not request.htmx:
         if error:
@@ -116,7 +121,7 @@ def _respond(request, item, *, error: str = "", done: Decision | None = None, ch
             template = "moderation/queue.html#queue-row"
     else:
         template = "moderation/comment.html#decision-panel"
-    response = render(request, template, context)
+    response = render(request, template, context, status=status)
     if changed:
         trigger_client_event(response, "queue-changed")
     return response
@@ -167,8 +172,15 @@ def release(request, pk: int):
 def undo(request, pk: int, decision_pk: int):
     item = access.get_queue_item_for_user(request, pk)
     decision = access.get_decision_for_user(request, item, decision_pk)
+    form = UndoForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        outcome = decisions.decision_undo(item=item, decision=decision, user=request.user)
+        outcome = decisions.decision_undo(item=item, decision=decision, user=request.user, reason=reason)
+    except decisions.UndoRefused as exc:
+        # Someone else's decision: 403, with the fragment saying whose it is for htmx.
+        if not request.htmx:
+            raise PermissionDenied(str(exc)) from None
+        return _respond(request, item, error=str(exc), changed=False, status=403)
     except (decisions.DecisionError, ActionNotSupported) as exc:
         return _respond(request, item, error=str(exc), changed=False)
     return _respond(request, outcome.item, done=outcome.decision, changed=True)

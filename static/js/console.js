@@ -142,6 +142,18 @@
     }
   });
 
+  // A refused undo (a colleague's decision) answers 403 with the panel or row saying whose
+  // it is; htmx ignores error responses by default, so let that fragment (never a full
+  // page) replace its target.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var d = evt.detail;
+    if (d.xhr.status === 403 && d.target && d.target.matches("#decision-panel, tr[id^='item-']") &&
+        !/<html/i.test(d.serverResponse)) {
+      d.shouldSwap = true;
+      d.isError = false;
+    }
+  });
+
   // After a swap, keep the selection on the same item or move to the next one still open.
   document.addEventListener("htmx:afterSwap", function () {
     if (!onQueuePage()) return;

@@ -55,9 +55,37 @@ def _choices(values, blank: str | None = None):
 
 
 class DocumentForm(forms.Form):
-    """Base: maps a RuleSetError path prefix to a field (``path_fields``)."""
+    """Base: maps a RuleSetError path prefix to a field (``path_fields``), and saves only a
+    form that arrived whole.
+
+    Every editing form rewrites its whole part of the document, so a field missing from the
+    POST would read as "cleared" (an empty POST to the links editor used to wipe the allow
+    list). A browser always sends every text box, select and hidden input, an emptied one
+    as an empty value, which still clears; only unticked checkboxes are left out, and
+    Django's widgets know that (``value_omitted_from_data``). So an optional field whose
+    widget says it was omitted means the form was not submitted whole, and nothing is saved.
+    Required fields need no such check: missing, they are "required" errors already.
+    """
 
     path_fields: dict[str, str] = {}
+
+    def clean(self):
+        data = super().clean()
+        missing = [
+            name
+            for name, field in self.fields.items()
+            if not field.required
+            and not field.disabled
+            and field.widget.value_omitted_from_data(self.data, self.files, self.add_prefix(name))
+        ]
+        if missing:
+            raise forms.ValidationError(
+                "Nothing was saved: the form arrived without %(fields)s (an emptied box is still"
+                " sent; a missing one is not). Reload the page and save again.",
+                code="incomplete",
+                params={"fields": ", ".join(n.replace("_", " ") for n in missing)},
+            )
+        return data
 
     def add_ruleset_error(self, err) -> None:
         for prefix, field in self.path_fields.items():

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from moderation.models import AuditEvent, DryRun
 from policy.models import RuleSetVersion
+from tests.html_forms import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -174,18 +175,12 @@ def test_invalid_pattern_is_shown_next_to_the_field_and_nothing_is_saved(
     client_for, policy_admin, draft
 ):
     before = draft.document
-    response = client_for(policy_admin).post(
-        reverse("policy:rule_new", args=[draft.number]),
-        {
-            "id": "new-rule",
-            "enabled": "on",
-            "category": "abuse",
-            "clause": "Section 9: abuse",
-            "trigger": "pattern",
-            "pattern": "you (idiot",
-        },
-        HTTP_HX_REQUEST="true",
-    )
+    client = client_for(policy_admin)
+    url = reverse("policy:rule_new", args=[draft.number])
+    data = form_data(client.get(url).content.decode(), url)  # the whole form, as a browser sends it
+    data.update(id="new-rule", category="abuse", clause="Section 9: abuse", trigger="pattern",
+                pattern="you (idiot")
+    response = client.post(url, data, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     body = response.content.decode()
     assert "<html" not in body and 'id="rule-form"' in body
@@ -200,18 +195,12 @@ def test_invalid_pattern_is_shown_next_to_the_field_and_nothing_is_saved(
 
 
 def test_edit_a_rule(client_for, policy_admin, draft):
-    response = client_for(policy_admin).post(
-        reverse("policy:rule_edit", args=[draft.number, "profanity-terms"]),
-        {
-            "id": "profanity-terms",
-            "category": "profanity",
-            "clause": "Section 9: swearing",
-            "trigger": "terms",
-            "terms": ["profanity"],
-            "action": "delete",
-            "auto_apply": "no",
-        },
-    )
+    client = client_for(policy_admin)
+    url = reverse("policy:rule_edit", args=[draft.number, "profanity-terms"])
+    data = form_data(client.get(url).content.decode(), url)  # the whole form, as a browser sends it
+    del data["enabled"]  # untick
+    data.update(clause="Section 9: swearing", action="delete", auto_apply="no", unless="", window="")
+    response = client.post(url, data)
     assert response.status_code == 302
     draft.refresh_from_db()
     rule = next(r for r in draft.document["rules"] if r["id"] == "profanity-terms")
@@ -450,19 +439,10 @@ def test_near_rule_and_keys_the_form_does_not_know_survive_an_edit(client_for, p
     ).content.decode()
     assert '<option value="identity_groups" selected>identity_groups</option>' in page
     assert 'name="within" value="40"' in page
-    response = client.post(
-        reverse("policy:rule_edit", args=[draft.number, "near-rule"]),
-        {
-            "id": "near-rule",
-            "enabled": "on",
-            "category": "hate",
-            "clause": "Section 9: hate",
-            "trigger": "near",
-            "near_first": "identity_groups",
-            "near_then": "slurs",
-            "within": "30",
-        },
-    )
+    url = reverse("policy:rule_edit", args=[draft.number, "near-rule"])
+    data = form_data(page, url)  # the whole form, as a browser sends it
+    data.update(near_then="slurs", within="30")
+    response = client.post(url, data)
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.document["rules"][-1] == {

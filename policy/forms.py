@@ -15,7 +15,7 @@ from datetime import date
 from django import forms
 
 from policy.engine.schema import DOC_ESCALATIONS, PLATFORMS
-from policy.engine.verdict import ACTIONS, CATEGORIES, SIGNPOSTS
+from policy.engine.verdict import ACTIONS, CATEGORIES, REPLY_TEMPLATE_KEYS, SIGNPOSTS
 
 DETECTORS = (
     "nhs_number",
@@ -29,14 +29,16 @@ DETECTORS = (
     "repeated_post",
 )
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
-SIGNPOST_LABELS = {
+TEMPLATE_LABELS = {
     "complaints": "Complaints",
     "clinical": "Clinical question",
     "individual_care": "Individual care",
     "crisis": "Crisis",
     "media": "Media enquiry",
     "legal": "Legal",
+    "safeguarding": "Safeguarding (any safeguarding concern: a private route, never their words)",
 }
+assert tuple(TEMPLATE_LABELS) == REPLY_TEMPLATE_KEYS
 
 
 def _lines(value: str) -> list[str]:
@@ -419,11 +421,11 @@ class LinksForm(DocumentForm):
 class TemplatesForm(DocumentForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for key, label in SIGNPOST_LABELS.items():
+        for key, label in TEMPLATE_LABELS.items():
             self.fields[key] = forms.CharField(
                 required=False, label=label, widget=forms.Textarea(attrs={"rows": 3})
             )
-        self.path_fields = {f"reply_templates.{k}": k for k in SIGNPOST_LABELS}
+        self.path_fields = {f"reply_templates.{k}": k for k in TEMPLATE_LABELS}
 
     @classmethod
     def initial_for(cls, doc: dict) -> dict:
@@ -432,7 +434,7 @@ class TemplatesForm(DocumentForm):
     def document_with(self, doc: dict) -> dict:
         new = copy.deepcopy(doc)
         new["reply_templates"] = {
-            k: self.cleaned_data[k].strip() for k in SIGNPOST_LABELS if self.cleaned_data[k].strip()
+            k: self.cleaned_data[k].strip() for k in TEMPLATE_LABELS if self.cleaned_data[k].strip()
         }
         return new
 

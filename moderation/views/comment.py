@@ -17,12 +17,16 @@ from moderation.actions import ActionNotSupported
 from moderation.forms import DecisionForm, UndoForm
 from moderation.models import Decision, Verdict
 from moderation.views.present import platform_actions, text_segments
+from policy.engine.verdict import REPLY_TEMPLATE_KEYS, SAFEGUARDING_TEMPLATE, reply_template_key
 
-SIGNPOST_ORDER = ("complaints", "clinical", "individual_care", "crisis", "media", "legal")
+TEMPLATE_LABELS = {
+    **{s.value: s.label for s in Verdict.Signpost if s != Verdict.Signpost.NONE},
+    SAFEGUARDING_TEMPLATE: "Safeguarding (message us privately)",
+}
 
 
 def reply_templates() -> list[dict]:
-    """The signpost replies from the published rule set (the bundled default before one)."""
+    """The reply templates from the published rule set (the bundled default before one)."""
     from policy.selectors import get_published_document
 
     try:
@@ -32,9 +36,19 @@ def reply_templates() -> list[dict]:
 
         templates = load_default_document().get("reply_templates") or {}
     return [
-        {"key": key, "label": Verdict.Signpost(key).label, "text": templates[key]}
-        for key in SIGNPOST_ORDER if templates.get(key)
+        {"key": key, "label": TEMPLATE_LABELS[key], "text": templates[key]}
+        for key in REPLY_TEMPLATE_KEYS if templates.get(key)
     ]
+
+
+def suggested_reply_key(item) -> str | None:
+    """Which template the reply box starts with. A safeguarding concern, whether the engine
+    said so or an officer referred it, gets the safeguarding template, never its signpost's
+    (policy.engine.verdict.reply_template_key)."""
+    verdict = item.verdict
+    safeguarding = item.safeguarding_referred_at is not None or item.escalation == Verdict.Escalation.SAFEGUARDING
+    escalation = Verdict.Escalation.SAFEGUARDING if safeguarding else verdict.escalation
+    return reply_template_key(verdict.signpost, escalation, verdict.categories)
 
 
 def _panel_context(request, item, *, error: str = "", done: Decision | None = None) -> dict:
@@ -47,6 +61,8 @@ def _panel_context(request, item, *, error: str = "", done: Decision | None = No
     # The panel offers only the undo the service would accept (decisions.undo_right).
     undo_right = decisions.undo_right(decision=undoable, user=request.user) if undoable else None
     verdict = item.verdict
+    templates = reply_templates()
+    suggested = suggested_reply_key(item)
     # Unhide is offered only while our last removal stands (hide/block not undone)...
     K = Decision.Kind
     trail = [d for d in history if d.kind in (K.HIDE, K.BLOCK, K.UNHIDE, K.UNDO)]
@@ -60,8 +76,12 @@ def _panel_context(request, item, *, error: str = "", done: Decision | None = No
         "comment": item.comment,
         "verdict": verdict,
         "capabilities": platform_actions(item.comment.platform),
-        "reply_templates": reply_templates(),
-        "suggested_reply": verdict.reply_template,
+        "reply_templates": templates,
+        # The text as the published rule set words it today (the dropdown's), which for a
+        # safeguarding concern is never the signpost's: see suggested_reply_key.
+        "suggested_key": suggested,
+        "suggested_reply": next((t["text"] for t in templates if t["key"] == suggested), ""),
+        "suggested_label": TEMPLATE_LABELS.get(suggested or "", ""),
         "history": history,
         "undoable": undoable,
         "undo_right": undo_right,

@@ -107,6 +107,17 @@ def is_evidence(item: QueueItem) -> bool:
     )
 
 
+def approve_needs_reason(item: QueueItem) -> bool:
+    """Approving closes the item and leaves the comment up. For an escalated one
+    (safeguarding, crisis, urgent, duty manager: by the engine or by an officer) that is a
+    judgement somebody must be able to read later, so it needs a reason."""
+    return (
+        item.escalation != Verdict.Escalation.NONE
+        or item.verdict.escalation != Verdict.Escalation.NONE
+        or is_evidence(item)
+    )
+
+
 @dataclass(frozen=True)
 class Outcome:
     decision: Decision
@@ -140,6 +151,10 @@ def decision_make(
         raise DecisionError("Choose whom to escalate to: the duty manager or safeguarding.")
     if kind == Kind.NOTE and not reason.strip():
         raise DecisionError("Write the note first.")
+    if kind == Kind.APPROVE and not reason.strip() and approve_needs_reason(item):
+        raise DecisionError(
+            "This is an escalated item (safeguarding, crisis or urgent): approving it needs a reason, which is recorded."
+        )
     platform_kinds = PLATFORM_KINDS.get(kind, ())
     if kind == Kind.BLOCK:
         _check_supported(item, required=("block",))

@@ -585,6 +585,17 @@ class NewDraftForm(forms.Form):
     notes = forms.CharField(required=False, max_length=500)
 
 
+class PublishForm(forms.Form):
+    """Publish or roll back: the change note is required and goes into the audit event."""
+
+    note = forms.CharField(
+        max_length=500,
+        label="Change note",
+        help_text="What changes and why; recorded in the audit trail and the Changes tab.",
+        error_messages={"required": "Write a change note (what changes and why): it is recorded."},
+    )
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(required=False, label="YAML file")
     text = forms.CharField(

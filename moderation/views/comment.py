@@ -72,6 +72,7 @@ def _panel_context(request, item, *, error: str = "", done: Decision | None = No
         "hidden": hidden,
         # Safeguarding and crisis posts are evidence (DESIGN.md): the panel says so by Delete.
         "evidence": decisions.is_evidence(item),
+        "approve_needs_reason": decisions.approve_needs_reason(item),
         "item": item,
         "comment": item.comment,
         "verdict": verdict,
@@ -138,6 +139,7 @@ def _respond(request, item, *, error: str = "", done: Decision | None = None, ch
             item.due = sla.item_due(item)
             item.sla_state = clock.state(item.due)
             item.sla_label = sla.STATE_LABELS[item.sla_state]
+            item.approve_needs_reason = context["approve_needs_reason"]
             template = "moderation/queue.html#queue-row"
     else:
         template = "moderation/comment.html#decision-panel"

@@ -692,7 +692,7 @@ def _queue_items_create(pairs, matcher) -> int:
     comments with no earlier verdict, hence no queue item: plain INSERTs. Inside the
     caller's transaction, under its comment locks."""
     from moderation import decisions, notify, services
-    from moderation.models import QueueItem, Verdict
+    from moderation.models import QueueItem
 
     if not pairs:
         return 0
@@ -707,7 +707,9 @@ def _queue_items_create(pairs, matcher) -> int:
         items.append(item)
     items = QueueItem.objects.bulk_create(items)
     decisions.apply_automatic_new([(item.verdict, item) for item in items])
-    for item in items:
-        if item.escalation == Verdict.Escalation.DUTY_MANAGER and item.notified_at is None:
+    for (comment, _), item in zip(pairs, items, strict=True):
+        if item.notified_at is None and notify.pages_duty_manager(
+            item, received_at=comment.received_at, calendar=matcher.calendar
+        ):
             notify.escalation_page_on_commit(item_id=item.pk)
     return len(items)

@@ -25,9 +25,11 @@ from moderation.services import audit_record
 
 log = logging.getLogger(__name__)
 
-PAGED = Verdict.Escalation.DUTY_MANAGER
-# Lost-doorbell window: an unpaged duty-manager escalation older than this is not paged any
-# more by the sweep (it is on the escalations page; paging about last week helps nobody).
+# Escalations that page the duty manager on call (pages_duty_manager): a duty-manager one
+# always, a safeguarding one when it arrived or was referred out of hours (section 10).
+PAGED = (Verdict.Escalation.DUTY_MANAGER, Verdict.Escalation.SAFEGUARDING)
+# Lost-doorbell window: an unpaged escalation older than this is not paged any more by the
+# sweep (it is on the escalations page; paging about last week helps nobody).
 SWEEP_LOOKBACK = dt.timedelta(hours=24)
 # Rows per sweep run (STYLE.md: bounded batches); a night produces a handful.
 SWEEP_BATCH = 100
@@ -43,14 +45,48 @@ def shift_on_call(at: dt.datetime) -> OnCallShift | None:
     )
 
 
+def pages_duty_manager(item: QueueItem, *, received_at: dt.datetime, calendar) -> bool:
+    """Whether this escalation goes to the duty manager on call.
+
+    Duty-manager escalations always do (the engine makes them only out of hours; an officer
+    choosing "duty manager" means it). A safeguarding concern does when it arrived out of
+    working hours, or an officer referred it out of hours (``safeguarding_referred_at``):
+    policy section 10 sends it to the safeguarding team, and out of hours nobody else is
+    working the queue, so a child disclosing abuse at 02:00 must not wait for Monday. In
+    working hours the officers see it at the top of the queue and refer it themselves.
+    ``calendar`` is the published rule set's working calendar (sla.published_calendar).
+    """
+    if item.escalation == Verdict.Escalation.DUTY_MANAGER:
+        return True
+    if item.escalation == Verdict.Escalation.SAFEGUARDING:
+        return not calendar.is_working_time(item.safeguarding_referred_at or received_at)
+    return False
+
+
+def _safeguarding(item: QueueItem) -> bool:
+    return item.escalation == Verdict.Escalation.SAFEGUARDING
+
+
 def item_url(item: QueueItem) -> str:
     return settings.CONSOLE_BASE_URL.rstrip("/") + reverse("moderation:comment", args=[item.comment_id])
 
 
 def _page_body(item: QueueItem, *, backup: bool, primary=None) -> str:
     comment = item.comment
+    if _safeguarding(item):
+        referred = item.safeguarding_referred_at
+        headline = [
+            "A safeguarding concern arrived out of hours (policy section 10): it needs the duty"
+            " communications manager now.",
+            f"Referred to the safeguarding team at {timezone.localtime(referred):%H:%M} ({settings.SAFEGUARDING_EMAIL})."
+            if referred else
+            "It has not been referred to the safeguarding team yet: open it and escalate it to"
+            " safeguarding (the console e-mails them the evidence and keeps the comment).",
+        ]
+    else:
+        headline = ["An out-of-hours comment needs the duty communications manager (policy section 4)."]
     lines = [
-        "An out-of-hours comment needs the duty communications manager (policy section 4).",
+        *headline,
         "",
         f"Categories: {', '.join(item.verdict.categories) or '-'}",
         f"Platform: {comment.get_platform_display()} ({comment.channel.name})",
@@ -81,24 +117,32 @@ def _item_locked(item_id: int) -> QueueItem | None:
     )
 
 
+def _what(item: QueueItem) -> str:
+    return "safeguarding concern" if _safeguarding(item) else "escalation"
+
+
 def escalation_page(*, item_id: int, now: dt.datetime | None = None) -> QueueItem | None:
     """Page the duty manager on call about one out-of-hours escalation, once.
 
-    Locks the row; skips it when it is not a duty-manager escalation, already paged or
-    already acknowledged. With nobody on the rota nothing is recorded, and the sweep tries
-    again on its next run (and the item is on the escalations page meanwhile).
+    Locks the row; skips it when it does not page (``pages_duty_manager``), is already
+    paged or already acknowledged. With nobody on the rota nothing is recorded, and the
+    sweep tries again on its next run (and the item is on the escalations page meanwhile).
     """
+    from moderation.sla import published_calendar
+
     now = now or timezone.now()
     with transaction.atomic():
         item = _item_locked(item_id)
-        if item is None or item.escalation != PAGED or item.notified_at or item.acknowledged_at:
+        if item is None or item.notified_at or item.acknowledged_at:
+            return item
+        if not pages_duty_manager(item, received_at=item.comment.received_at, calendar=published_calendar()):
             return item
         shift = shift_on_call(now)
         if shift is None or not shift.user.email:
             log.warning("escalation %s: nobody on call with an e-mail address", item_id)
             return item
         send_mail(
-            subject=f"[Duty manager] Out-of-hours escalation: {', '.join(item.verdict.categories) or 'comment'}",
+            subject=f"[Duty manager] Out-of-hours {_what(item)}: {', '.join(item.verdict.categories) or 'comment'}",
             message=_page_body(item, backup=False),
             from_email=None,
             recipient_list=[shift.user.email],
@@ -135,7 +179,7 @@ def escalation_page_backup(*, item_id: int, now: dt.datetime | None = None) -> Q
             log.warning("escalation %s: unacknowledged and no backup to page", item_id)
             return item
         send_mail(
-            subject=f"[Duty manager - BACKUP] Unacknowledged escalation: {', '.join(item.verdict.categories) or 'comment'}",
+            subject=f"[Duty manager - BACKUP] Unacknowledged {_what(item)}: {', '.join(item.verdict.categories) or 'comment'}",
             message=_page_body(item, backup=True, primary=shift.user if shift else None),
             from_email=None,
             recipient_list=[backup.email],
@@ -162,13 +206,27 @@ def escalation_sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH
 
     Uses queue_unacked_escalation_idx (acknowledged_at IS NULL AND escalation <> 'none').
     """
+    from moderation.sla import published_calendar
+
     now = now or timezone.now()
-    unacked = QueueItem.objects.filter(acknowledged_at__isnull=True, escalation=PAGED)
-    lost = list(
+    calendar = published_calendar()
+    unacked = QueueItem.objects.filter(acknowledged_at__isnull=True, escalation__in=PAGED)
+    # Whether a safeguarding item pages depends on the working calendar, which SQL cannot
+    # apply: read the day's unpaged candidates (four columns each, a handful on a normal day)
+    # and keep the first ``batch`` that page, so in-hours safeguarding items, which never
+    # page, cannot crowd an out-of-hours one out of the batch.
+    lost = []
+    candidates = (
         unacked.filter(notified_at__isnull=True, created_at__gte=now - SWEEP_LOOKBACK)
         .order_by("created_at")
-        .values_list("pk", flat=True)[:batch]
+        .values_list("pk", "escalation", "safeguarding_referred_at", "comment__received_at")
     )
+    for pk, escalation, referred_at, received_at in candidates.iterator():
+        probe = QueueItem(escalation=escalation, safeguarding_referred_at=referred_at)
+        if pages_duty_manager(probe, received_at=received_at, calendar=calendar):
+            lost.append(pk)
+            if len(lost) == batch:
+                break
     for pk in lost:
         escalation_page(item_id=pk, now=now)
     overdue = list(
@@ -236,14 +294,18 @@ def safeguarding_refer(*, item: QueueItem, user, reason: str = "") -> bool:
     """Send the evidence to SAFEGUARDING_EMAIL once; record safeguarding_referred_at.
 
     Runs inside the caller's transaction; the conditional UPDATE makes a second referral a
-    no-op (returns False). The comment itself is kept: decisions refuse to delete it.
+    no-op (returns False). The comment itself is kept: decisions refuse to delete it. A
+    referral made out of hours also rings the duty manager's pager after commit.
     """
+    from moderation.sla import published_calendar
+
     now = timezone.now()
     won = QueueItem.objects.filter(pk=item.pk, safeguarding_referred_at__isnull=True).update(
         safeguarding_referred_at=now, escalation=Verdict.Escalation.SAFEGUARDING
     )
     if not won:
         return False
+    item.escalation = Verdict.Escalation.SAFEGUARDING
     comment = item.comment
     send_mail(
         subject=f"Safeguarding concern from social media ({comment.get_platform_display()})",
@@ -256,4 +318,6 @@ def safeguarding_refer(*, item: QueueItem, user, reason: str = "") -> bool:
         data={"to": settings.SAFEGUARDING_EMAIL, "reason": reason},
     )
     item.safeguarding_referred_at = now
+    if pages_duty_manager(item, received_at=comment.received_at, calendar=published_calendar()):
+        escalation_page_on_commit(item_id=item.pk)  # out of hours: the duty manager too
     return True

@@ -395,7 +395,9 @@ def comment_classify(*, comment_id: int) -> Verdict | None:
             from moderation import decisions, notify
 
             decisions.apply_automatic(verdict)
-            if item.escalation == Verdict.Escalation.DUTY_MANAGER and item.notified_at is None:
+            if item.notified_at is None and notify.pages_duty_manager(
+                item, received_at=comment.received_at, calendar=matcher.calendar
+            ):
                 notify.escalation_page_on_commit(item_id=item.pk)
     return verdict
 

@@ -125,7 +125,8 @@ def test_comment_page_shows_thread_author_history_and_suggested_reply(client_for
     body = client_for(officer).get(reverse("moderation:comment", args=[comment.pk])).content.decode()
     assert "a neighbour in the thread" in body
     assert "an earlier comment by the same person" in body
-    assert "Please contact NHS 111." in body
+    # The reply box starts with the published rule set's template for the signpost.
+    assert "contact NHS 111 (online or by phone)" in body
     assert 'id="decision-panel"' in body
 
 

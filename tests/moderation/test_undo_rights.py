@@ -60,7 +60,8 @@ def test_an_officer_undoes_their_own_decision(officer):
     outcome = decisions.decision_undo(item=item, decision=hide, user=officer)
     item.refresh_from_db()
     assert (outcome.decision.kind, outcome.decision.undoes_id, outcome.decision.reason) == ("undo", hide.pk, "Undo hide")
-    assert (item.status, item.claimed_by) == ("claimed", officer)
+    # Undo puts the item back as the decision found it (open, nobody's), not claimed by the undoer.
+    assert (item.status, item.claimed_by) == ("open", None)
     event = AuditEvent.objects.get(verb="decision.undo")
     assert (event.actor, event.data["override"]) == (officer, False)
 
@@ -78,7 +79,7 @@ def test_a_duty_manager_overrides_a_colleagues_decision_with_a_recorded_reason(o
     outcome = decisions.decision_undo(item=item, decision=approve, user=duty_manager, reason="  It names a patient  ")
     item.refresh_from_db()
     assert (outcome.decision.decided_by, outcome.decision.reason) == (duty_manager, "It names a patient")
-    assert (item.status, item.claimed_by) == ("claimed", duty_manager)
+    assert (item.status, item.claimed_by) == ("open", None)
     event = AuditEvent.objects.get(verb="decision.undo_override")
     assert event.actor == duty_manager
     assert event.data == {

@@ -69,7 +69,8 @@ Schema (every key optional unless marked *required*)::
         action / escalation / signpost / auto_apply   # override the category defaults
     examples:                         # "teach by example" for the model reader (policy.reader)
       <category>:                     # any category of the vocabulary
-        threshold: 0.8                # cosine similarity that counts as close (0.5..0.99)
+        threshold: 0.7                # cosine similarity that counts as close (0.5..0.99,
+                                      # default 0.7, measured: policy/reader/examples.py)
         mean: ["what we mean", ...]   # a close one adds the category
         not_mean: ["what we do not mean", ...]   # a close one silences the model's head
                                       # at most 30 per category, 400 in all, 500 chars each

@@ -9,6 +9,9 @@ Safety rules (README "Model reader"), each tested in tests/policy/reader/test_co
    ``safeguarding`` at any hour and outranks both.
 2. **Signposts fill gaps.** The model's signpost is used where the rules have none; a model
    crisis signpost replaces any other (crisis comes first in SIGNPOST_PRIORITY).
+   A section 9 head that passes its threshold while the flag head stays under the flag
+   gate (``Finding.removes`` False) still escalates as its category does: an unbacked
+   threat reaches a person now, but stays up.
 3. **A removal the readers disagree on is disputed.** ``disputed`` is set, ``auto_apply`` is
    False and a person decides:
    - the model alone reads a section 9 category: the comment is hidden (reversible; the
@@ -51,6 +54,8 @@ def _clause(f: Finding) -> str:
     else:
         why = f"score {f.score:.2f} >= threshold {f.threshold:.2f}"
     text = f"Model reader: {f.category}, {why}"
+    if not f.removes:
+        text += " (the flag head does not back a removal: escalated only)"
     if f.example is not None:
         text += f"; nearest example: {f.example!r}"
         if f.source != "example" and f.similarity is not None:
@@ -71,8 +76,14 @@ def combine(
     if reading is None:
         return verdict
     settings = settings or ReaderSettings()
-    findings = reading.findings
 
+    # A section 9 finding the flag head does not back (removes=False) still escalates as
+    # its category does (a threat reaches a person now) but neither takes the comment down
+    # nor counts as one of its categories.
+    findings = tuple(
+        f for f in reading.findings
+        if f.removes or matcher.outcome(f.category).escalation != "none"
+    )
     escalation = verdict.escalation
     signpost = verdict.signpost
     model_signposts = set()
@@ -90,7 +101,7 @@ def combine(
 
     action, auto_apply, disputed = verdict.action, verdict.auto_apply, False
     reason = None
-    removal = [f for f in findings if f.category in _REMOVAL]
+    removal = [f for f in findings if f.category in _REMOVAL and f.removes]
     if removal and action == "allow":
         disputed, action = True, "hide"
         auto_apply = any(

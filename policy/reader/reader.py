@@ -48,6 +48,9 @@ class Finding:
     source: str  # "head": the score passed the threshold; "example": a close "mean" example
     example: str | None = None  # the nearest "what we mean" example of the rule set, if any
     similarity: float | None = None  # its cosine similarity to the comment
+    # False for a section 9 category whose head passed its threshold while the flag head
+    # stayed under the flag gate: it may escalate (a threat), it does not take a comment down
+    removes: bool = True
 
     def as_dict(self) -> dict:
         return {
@@ -57,6 +60,7 @@ class Finding:
             "source": self.source,
             "example": self.example,
             "similarity": None if self.similarity is None else round(self.similarity, 3),
+            "removes": self.removes,
         }
 
 
@@ -97,18 +101,21 @@ class Reading:
 
     @property
     def removal_findings(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.category in _REMOVAL)
+        return tuple(f for f in self.findings if f.category in _REMOVAL and f.removes)
 
     @property
     def removal(self) -> bool:
-        """The model reads a section 9 category in the comment."""
+        """The model reads a section 9 category in the comment, and its flag head agrees."""
         return bool(self.removal_findings)
 
     @property
     def clear(self) -> bool:
-        """The model reads the comment as clearly fine (no removal category, and the flag head
-        well under its threshold): it disputes a removal by the rules."""
-        return not self.removal and self.flag_score < self.clear_below
+        """The model reads the comment as clearly fine (no section 9 category at all, and the
+        flag head well under its threshold): it disputes a removal by the rules."""
+        return (
+            not any(f.category in _REMOVAL for f in self.findings)
+            and self.flag_score < self.clear_below
+        )
 
     def as_dict(self) -> dict:
         return {
@@ -165,9 +172,12 @@ def readings_from(
                     suppressed.append(Suppression(name, score, neg_text, neg))
                 continue
             gated = name in _REMOVAL and float(p[flag_i]) < gate
-            if score >= threshold and not gated:
+            if score >= threshold:
                 findings.append(
-                    Finding(name, score, threshold, "head", pos_text, pos if pos_text else None)
+                    Finding(
+                        name, score, threshold, "head", pos_text, pos if pos_text else None,
+                        removes=not gated,
+                    )
                 )
             elif pos_text is not None and pos >= ex_threshold and pos > neg:
                 findings.append(Finding(name, score, threshold, "example", pos_text, pos))

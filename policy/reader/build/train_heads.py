@@ -57,7 +57,7 @@ MIN_POSITIVES = 8
 CLEAR_MISS_RATE = 0.02
 
 
-def fit_heads(X, Y, w, *, C: float = C):
+def fit_heads(X, Y, w):
     from sklearn.linear_model import LogisticRegression
 
     H = Y.shape[1]
@@ -73,7 +73,7 @@ def fit_heads(X, Y, w, *, C: float = C):
         pos = sw[y == 1].sum()
         neg = sw[y == 0].sum()
         sw = np.where(y == 1, sw * (pos + neg) / (2 * pos), sw * (pos + neg) / (2 * neg))
-        lr = LogisticRegression(C=C, max_iter=3000)
+        lr = LogisticRegression(C=C, max_iter=3000)  # the module's C (--C sets it)
         lr.fit(X[known], y, sample_weight=sw)
         W[h] = lr.coef_[0]
         b[h] = lr.intercept_[0]
@@ -105,10 +105,17 @@ GATE_GROUPS = (("examples", "nhs_dev"), ("ethos",), ("davidson",), ("youtube_spa
 _REMOVAL_HEADS = [HEAD_NAMES.index(c) for c in REMOVAL_CATEGORIES]
 
 
+# On NHS comments a wrong removal costs more than a miss (the issue asks for none): a person
+# sees every escalation and every disputed comment anyway, but a wrongly hidden comment
+# silences a member of the public. The gate therefore scores NHS-like rows by F0.5.
+GATE_BETA = {"examples": 0.5}
+
+
 def best_gate(P, Y, t, sources, rules_flag) -> float:
     """The flag-head level a removal head needs (Heads.flag_gate): the one whose combined
-    flag (rules, or model) has the best mean F1 over the source groups, so that neither
-    4,848 tweets nor 1,300 NHS-like comments decide it alone."""
+    flag (rules, or model) has the best mean F-score over the source groups (F0.5 on the
+    NHS-like ones, F1 on the public sets), so that neither 4,848 tweets nor 1,300 NHS-like
+    comments decide it alone."""
     flag = HEAD_NAMES.index(FLAG_HEAD)
     any_head = (P[:, _REMOVAL_HEADS] >= t[_REMOVAL_HEADS]).any(axis=1)
     y = Y[:, flag]
@@ -123,7 +130,8 @@ def best_gate(P, Y, t, sources, rules_flag) -> float:
             tp = (pred[m] & (y[m] == 1)).sum()
             fp = (pred[m] & (y[m] == 0)).sum()
             fn = (~pred[m] & (y[m] == 1)).sum()
-            f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+            b2 = GATE_BETA.get(group[0], 1.0) ** 2
+            f1s.append((1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp) if tp else 0.0)
         score = float(np.mean(f1s))
         if score > best_score + 1e-9:
             best_g, best_score = float(g), score
@@ -204,6 +212,36 @@ def summary(s) -> dict:
     return d
 
 
+def example_precision(judge: "Judge", Y, sources) -> dict:
+    """How often "close to a rule-set example" is right, per similarity threshold, on the
+    NHS-like training rows (the rule set's examples are not among them): the share of
+    comments close to a "mean" example that carry its category, and of those close to a
+    "not mean" example that do not."""
+    if judge.examples is None:
+        return {}
+    pos_sim, _, neg_sim, _ = judge.nearest
+    rows = np.isin(sources, ("examples", "nhs_dev"))
+    out = {}
+    for t in (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
+        adds = right_adds = silences = right_silences = 0
+        for j, cat in enumerate(judge.examples.categories):
+            y = Y[rows, HEAD_NAMES.index(cat)]
+            pos, neg = pos_sim[rows, j], neg_sim[rows, j]
+            add = (pos >= t) & (pos > neg)
+            silence = (neg >= t) & (neg > pos)
+            adds += int(add.sum())
+            right_adds += int((add & (y == 1)).sum())
+            silences += int(silence.sum())
+            right_silences += int((silence & (y == 0)).sum())
+        out[str(t)] = {
+            "adds": adds,
+            "adds_right": round(right_adds / adds, 3) if adds else None,
+            "silences": silences,
+            "silences_right": round(right_silences / silences, 3) if silences else None,
+        }
+    return out
+
+
 class Judge:
     """Rules verdicts (made once) and the combined verdict for any head probabilities."""
 
@@ -252,8 +290,12 @@ def main(argv=None) -> int:
     parser.add_argument("--inner", type=int, default=3)
     parser.add_argument("--no-write", action="store_true", help="measure only")
     parser.add_argument("--C", type=float, default=C)
+    parser.add_argument("--weights", default="", help="source weights to try, e.g. examples=2,nhs_dev=3")
     args = parser.parse_args(argv)
     globals()["C"] = args.C
+    for item in filter(None, args.weights.split(",")):
+        source, _, value = item.partition("=")
+        SOURCE_WEIGHTS[source] = float(value)
     started = time.time()
 
     embedder = OnnxEmbedder(args.model, verify=args.model is None)
@@ -275,7 +317,7 @@ def main(argv=None) -> int:
     # weights and C give the same numbers, so changes to the combination rerun in seconds)
     key = hashlib.sha256(
         json.dumps([ds.sha256(), embedder.name, SOURCE_WEIGHTS, C, args.folds, args.inner,
-                    MIN_POSITIVES, CLEAR_MISS_RATE, "gate-mean-f1"]).encode()
+                    MIN_POSITIVES, CLEAR_MISS_RATE, "gate-mean-f", GATE_BETA]).encode()
     ).hexdigest()[:16]
     oof_path = CACHE / f"oof-{key}.npz"
     if oof_path.exists():
@@ -329,6 +371,8 @@ def main(argv=None) -> int:
         rows = [ds.rows[i] for i in idx]
         report["cv"]["combined"][source] = summary(score_verdicts(rows, [cv_verdicts[i] for i in idx]))
         report["cv"]["rules_only"][source] = summary(score_verdicts(rows, [judge.rules[i] for i in idx]))
+
+    report["examples_threshold"] = example_precision(judge, Y, ds.sources)
 
     # ---- final heads ---------------------------------------------------------------
     W, b = fit_heads(X, Y, w)
@@ -403,6 +447,10 @@ def print_report(report: dict) -> None:
     for name, d in report["held_out"].items():
         print(_line(name, d["combined"]))
         print(_line("  rules only", d["rules_only"]))
+    print("rule-set examples on the NHS-like training rows (similarity threshold: how many")
+    print("comments an example adds a category to / silences a head for, and the share right):")
+    for t, d in report.get("examples_threshold", {}).items():
+        print(f"  {t}: adds {d['adds']} ({d['adds_right']}), silences {d['silences']} ({d['silences_right']})")
     print(f"thresholds {report['thresholds']} clear_below {report['clear_below']} flag_gate {report['flag_gate']}")
 
 

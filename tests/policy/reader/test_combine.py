@@ -132,6 +132,7 @@ def test_every_model_contribution_is_explained(matcher):
     assert d["model"]["findings"][0] == {
         "category": "threat", "score": 0.91, "threshold": 0.6, "source": "head",
         "example": "If my son dies in there, that doctor won't see next week", "similarity": 0.83,
+        "removes": True,
     }
 
 
@@ -139,3 +140,14 @@ def test_rules_only_verdicts_read_as_before(matcher):
     d = matcher.evaluate("hello").as_dict()
     assert d["disputed"] is False and d["model"] is None
     assert combine(Verdict(action="hide"), None, matcher=matcher) == Verdict(action="hide")
+
+
+def test_a_threat_the_flag_head_does_not_back_escalates_but_stays_up(matcher):
+    unbacked = Finding("threat", 0.8, 0.6, "head", removes=False)
+    v = combine(Verdict(), reading(unbacked), matcher=matcher, received_at=SATURDAY_NIGHT)
+    assert (v.action, v.escalation, v.disputed) == ("allow", "duty_manager", False)
+    assert "escalated only" in next(h.clause for h in v.rules if h.id == "model.threat")
+    # an unbacked category without an escalation contributes nothing but the record
+    v = combine(Verdict(), reading(Finding("hate", 0.8, 0.6, "head", removes=False)), matcher=matcher)
+    assert (v.action, v.categories, v.rules) == ("allow", (), ())
+    assert v.model["findings"][0]["removes"] is False

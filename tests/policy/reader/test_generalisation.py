@@ -11,7 +11,7 @@ from policy.engine.evaluation import load_rows, score_verdicts
 from policy.reader import CombinedJudge, ReaderSettings
 
 ROWS = load_rows(Path(__file__).with_name("generalisation.jsonl"))
-# measured with the committed heads: balanced accuracy 0.842, escalation 0.931, signpost
+# measured with the committed heads: balanced accuracy 0.816, escalation 0.958, signpost
 # 0.901, no false removal (rules alone: 0.737, 0.819, 0.901, none)
 MIN_BALANCED_ACCURACY = 0.80
 MIN_ESCALATION = 0.90

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -92,8 +92,6 @@ class Reading:
     flag_score: float = 0.0
     flag_threshold: float = 1.0
     clear_below: float = 0.0
-    # set when the reading rests on a truncated text (the embedder reads max_tokens tokens)
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def categories(self) -> tuple[str, ...]:

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from policy.engine import compile_ruleset, load_default_document
-from policy.engine.evaluation import load_rows, row_verdict, score_verdicts
+from policy.engine.evaluation import load_rows, parse_time, row_verdict, score_verdicts
 from policy.engine.verdict import REMOVAL_CATEGORIES
 
 from ..combine import combine
@@ -257,14 +257,8 @@ class Judge:
             self.examples = compile_examples(settings.examples, embed_fn.embedder)
             self.nearest = self.examples.nearest(embed_fn.vectors)
 
-    def combined(self, heads: Heads, P, T=None):
-        readings = []
-        if T is None or T.ndim == 1:
-            readings = readings_from(heads, P, self.examples, self.nearest, thresholds=T)
-        else:  # per-row thresholds (cross-validation: each fold its own)
-            for i in range(len(P)):
-                near = None if self.nearest is None else tuple(a[i : i + 1] for a in self.nearest)
-                readings += readings_from(heads, P[i : i + 1], self.examples, near, thresholds=T[i])
+    def combined(self, heads: Heads, P):
+        readings = readings_from(heads, P, self.examples, self.nearest)
         return [
             combine(v, r, matcher=self.matcher, settings=self.settings, received_at=t)
             for v, r, t in zip(self.rules, readings, self.times, strict=True)
@@ -272,8 +266,6 @@ class Judge:
 
 
 def _time(row):
-    from policy.engine.evaluation import parse_time
-
     return parse_time(row.get("received_at"))
 
 

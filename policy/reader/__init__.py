@@ -24,8 +24,11 @@ Public API (plain text in, no Django, never imports ``moderation``)::
     verdicts = judge.verdicts([(text, platform, received_at, author), ...])
 
 ``Reading``: ``categories``, ``findings`` (category, score, threshold, source, nearest
-example, similarity), ``suppressed`` (heads silenced by a "not what we mean" example),
-``removal``, ``clear``, ``scores`` (every head), ``as_dict()``.
+example, similarity, ``removes``: False for a section 9 head the flag head does not back,
+which may escalate but takes nothing down), ``suppressed`` (heads silenced by a "not what
+we mean" example), ``removal``, ``clear``, ``scores`` (every head), ``as_dict()``.
+Each comment is read alone (never padded into a batch), so a reading is reproducible;
+``read`` still takes many texts at once and spreads them over the worker threads.
 ``Verdict.model`` is ``Reading.as_dict()`` plus ``clear`` and ``disputed_because``; model
 hits appear in ``Verdict.rules`` with ids ``model.<category>``.
 Threads: ``READER_THREADS`` (default 2) ONNX Runtime threads per process;

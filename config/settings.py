@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "audit",
     "accounts",
     "policy",
     "moderation",

@@ -25,7 +25,7 @@ from moderation.models import Author, Channel, Comment, Decision, PlatformAction
 from moderation.platforms import client_for
 from moderation.platforms.base import AuthExpired, PlatformError, RateLimited, TransientError
 from moderation.platforms.capabilities import capability
-from moderation.services import audit_record
+from audit.services import audit_record
 
 log = logging.getLogger(__name__)
 

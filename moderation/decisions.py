@@ -23,7 +23,7 @@ from django.utils import timezone
 from moderation.actions import ActionNotSupported, platform_action_request
 from moderation.models import Author, Decision, PlatformAction, QueueItem, Verdict
 from moderation.platforms.capabilities import capability
-from moderation.services import audit_record
+from audit.services import audit_record
 
 log = logging.getLogger(__name__)
 
@@ -363,8 +363,8 @@ def apply_automatic_new(pairs: list[tuple[Verdict, QueueItem]]) -> list[Decision
     PlatformAction (rung after commit), author strikes / block, AuditEvent.
     """
     from moderation.actions import _enqueue_apply
-    from moderation.models import AuditEvent
-    from moderation.text import storable_json
+    from audit.models import AuditEvent
+    from audit.text import storable_json
 
     planned = []
     for verdict, item in pairs:

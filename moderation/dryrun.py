@@ -20,7 +20,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from moderation.models import AuditEvent, Comment, Decision, DryRun, Verdict
+from audit.services import audit_record
+from moderation.models import Comment, Decision, DryRun, Verdict
+from policy.models import RuleSetVersion
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +50,15 @@ DIFF_KINDS = ("newly_flagged", "no_longer_flagged", "action_changed", "escalatio
 # -- writes ----------------------------------------------------------------------------------
 def dryrun_request(*, version, actor, days: int | None) -> DryRun:
     """A pending dry run of ``version`` over the last ``days`` days (None = all), compared
-    with the version published now; the task is enqueued after commit."""
-    from policy.models import RuleSetVersion
-
+    with the version published now, audited on the version; the task is enqueued after commit."""
     assert days is None or days > 0
     baseline = RuleSetVersion.objects.filter(status=RuleSetVersion.Status.PUBLISHED).first()
     with transaction.atomic():
         run = DryRun.objects.create(
             version=version, baseline=baseline, requested_by=actor, days=days
         )
+        audit_record(verb="ruleset.dry_run_requested", actor=actor, target=f"ruleset:{version.number}",
+                     ruleset_version=version, data={"dryrun": run.pk, "days": run.days})
         run_id = run.pk
         transaction.on_commit(lambda: _enqueue(run_id))
     return run
@@ -348,14 +350,6 @@ def dryrun_get(dryrun_id: int) -> DryRun:
     return DryRun.objects.select_related("version", "baseline", "requested_by").get(pk=dryrun_id)
 
 
-def dryruns_for_version(version, limit: int = 5):
-    return list(
-        DryRun.objects.filter(version=version)
-        .select_related("requested_by")
-        .order_by("-created_at")[:limit]
-    )
-
-
 def rule_decision_stats(*, days: int | None = None) -> dict:
     """Per rule, from the current verdicts and the officers' decisions: how often it fired,
     how often a person decided such a comment, and how often they overturned it (the verdict
@@ -407,12 +401,3 @@ def rule_decision_stats(*, days: int | None = None) -> dict:
         )
     rows.sort(key=lambda r: (-(r["overturn_pct"] or 0), -r["overturned"], -r["fired"], r["id"]))
     return {"rules": rows, "missed": missed, "decided": len(outcomes)}
-
-
-def ruleset_history(number: int, limit: int = 50):
-    """The audit events about one rule set version, newest first (target "ruleset:<n>")."""
-    return list(
-        AuditEvent.objects.filter(target=f"ruleset:{number}")
-        .select_related("actor")
-        .order_by("-at", "-id")[:limit]
-    )

@@ -29,7 +29,8 @@ from moderation.crypto import CredentialsError
 from moderation.models import Channel, WebhookDelivery
 from moderation.platforms import client_for, parse_webhook
 from moderation.platforms.base import AuthExpired, PlatformError, RateLimited
-from moderation.services import audit_record, comment_mark_deleted_upstream, comment_upsert
+from audit.services import audit_record
+from moderation.services import comment_mark_deleted_upstream, comment_upsert
 
 log = logging.getLogger(__name__)
 
@@ -476,7 +477,7 @@ def comments_upsert_batch(*, channel: Channel, incomings, received_at: dt.dateti
 
     from moderation.models import Comment
     from moderation.services import _field
-    from moderation.text import storable_json_text, storable_text
+    from audit.text import storable_json_text, storable_text
 
     assert transaction.get_connection().in_atomic_block, "call inside transaction.atomic()"
     now = received_at or timezone.now()
@@ -587,8 +588,9 @@ def comments_classify_batch(*, comment_ids: list[int]) -> dict[str, int]:
     from django.db.models import Exists, OuterRef
 
     from moderation import services
-    from moderation.models import AuditEvent, Comment, Verdict
-    from moderation.text import storable_json_text
+    from audit.models import AuditEvent
+    from moderation.models import Comment, Verdict
+    from audit.text import storable_json_text
 
     version, matcher = services._matcher()
     version_id = version.pk if version is not None else None

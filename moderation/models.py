@@ -1,7 +1,7 @@
 """The data flow of DESIGN.md, database first.
 
 Channel -> Comment (+ Author) -> Verdict -> QueueItem -> Decision -> PlatformAction, with an
-AuditEvent for every step. PostgreSQL is the source of truth: invariants live in constraints,
+AuditEvent (audit/models.py) for every step. PostgreSQL is the source of truth: invariants live in constraints,
 and every task re-reads its row by id. Every index says which query needs it.
 """
 
@@ -394,46 +394,6 @@ class WebhookDelivery(models.Model):
         ]
 
 
-class AuditEvent(models.Model):
-    """Append-only record of every step: who or what, when, which rule set version, why.
-
-    A database trigger (migration 0002) rejects UPDATE and DELETE, so the trail cannot be
-    edited from the application.
-    """
-
-    at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    # "engine", "sweeper", "platform:facebook", ... when no person acted.
-    system_actor = models.CharField(max_length=64, blank=True)
-    verb = models.CharField(max_length=64)
-    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events")
-    target = models.CharField(max_length=200, blank=True)  # e.g. "ruleset:7", "channel:3"
-    ruleset_version = models.ForeignKey(
-        "policy.RuleSetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    data = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(actor__isnull=False) | ~Q(system_actor=""), name="audit_has_actor"
-            ),
-        ]
-        indexes = [
-            # Comment timeline: WHERE comment_id = ? ORDER BY at.
-            models.Index(fields=["comment", "at"], name="audit_comment_idx"),
-            # Audit page, newest first, filtered by verb.
-            models.Index(fields=["verb", "-at"], name="audit_verb_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.verb}"
-
-
-
 class DryRun(models.Model):
     """A policy admin's trial of a rule set version over stored comments (moderation/dryrun.py).
 
@@ -448,7 +408,8 @@ class DryRun(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    version = models.ForeignKey("policy.RuleSetVersion", on_delete=models.CASCADE, related_name="+")
+    # The version page lists its latest runs through this (policy.selectors.dryruns_for_version).
+    version = models.ForeignKey("policy.RuleSetVersion", on_delete=models.CASCADE, related_name="dry_runs")
     # The published version it was compared with (null when none was published).
     baseline = models.ForeignKey(
         "policy.RuleSetVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

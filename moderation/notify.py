@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import OnCallShift
 from moderation.models import QueueItem, Verdict
-from moderation.services import audit_record
+from audit.services import audit_record
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
-from moderation.models import AuditEvent, Author, Channel, Comment, QueueItem, Verdict
-from moderation.text import storable_json, storable_text
+from audit.services import audit_record
+from moderation.models import Author, Channel, Comment, QueueItem, Verdict
+from audit.text import storable_json, storable_text
 
 log = logging.getLogger(__name__)
 
@@ -31,28 +32,6 @@ PRIORITY_ESCALATION = 10
 PRIORITY_REMOVAL = 20
 PRIORITY_REPLY = 30
 PRIORITY_OTHER = 40
-
-
-def audit_record(
-    *,
-    verb: str,
-    actor=None,
-    system_actor: str = "",
-    comment: Comment | None = None,
-    target: str = "",
-    ruleset_version=None,
-    data: dict | None = None,
-) -> AuditEvent:
-    assert actor is not None or system_actor, "every audit event names who or what acted"
-    return AuditEvent.objects.create(
-        verb=verb,
-        actor=actor,
-        system_actor=system_actor,
-        comment=comment,
-        target=target,
-        ruleset_version=ruleset_version,
-        data=storable_json(data or {}),
-    )
 
 
 @dataclass(frozen=True)

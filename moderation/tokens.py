@@ -26,7 +26,7 @@ from django.db import transaction
 
 from moderation.crypto import decrypt_credentials, encrypt_credentials
 from moderation.models import Channel
-from moderation.services import audit_record
+from audit.services import audit_record
 
 log = logging.getLogger(__name__)
 

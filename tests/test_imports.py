@@ -164,7 +164,6 @@ def test_no_module_imports_another_modules_private_name():
     assert found == []
 
 
-@pytest.mark.xfail(strict=True, reason="today's shape: issue #12 moves the code")
 def test_apps_depend_one_way():
     rank = {app: i for i, app in enumerate(LAYERS)}
     upward = sorted(

@@ -11,6 +11,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts import roles
 from accounts.access import role_required
+from accounts.htmx import page_or_partial
 from moderation import access, decisions, selectors, sla
 from moderation.actions import ActionNotSupported
 from moderation.forms import DecisionForm
@@ -89,8 +90,7 @@ def comment(request, pk: int):
     context["segments"] = text_segments(c.text, verdict.rules if verdict else [])
     if item is not None:
         context.update(_panel_context(request, item))
-    template = "moderation/comment.html#comment-detail" if request.htmx and not request.htmx.boosted else "moderation/comment.html"
-    return render(request, template, context)
+    return page_or_partial(request, "moderation/comment.html", "comment-detail", context)
 
 
 def _respond(request, item, *, error: str = "", done: Decision | None = None, changed: bool):

@@ -14,6 +14,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts import roles
 from accounts.access import role_required
+from accounts.htmx import page_or_partial
 from moderation import access, notify, selectors
 
 # "Recent" on the duty manager's page: a week covers a bank-holiday weekend's handover.
@@ -30,8 +31,7 @@ def escalations(request):
         "recent": recent,
         "on_call": notify.shift_on_call(timezone.now()),
     }
-    template = "moderation/escalations.html#escalation-lists" if request.htmx and not request.htmx.boosted else "moderation/escalations.html"
-    return render(request, template, context)
+    return page_or_partial(request, "moderation/escalations.html", "escalation-lists", context)
 
 
 @require_POST

@@ -58,7 +58,8 @@ def world(transactional_db, monkeypatch):
     officer = UserFactory(username="olu.officer")
     officer.groups.add(Group.objects.get(name=roles.OFFICER))
     ruleset_publish(
-        version=ruleset_create_draft(document=load_default_document(), notes="Bundled default")
+        version=ruleset_create_draft(document=load_default_document(), notes="Bundled default", system_actor="tests"),
+        system_actor="tests"
     )
     shambles = CommentFactory(text="You lot are a shambles")
     CommentFactory(text="What a shambles this is")

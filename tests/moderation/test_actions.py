@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from moderation import services, tasks
 from moderation.actions import MAX_ATTEMPTS, ActionNotSupported, platform_action_apply, platform_action_request
-from moderation.models import AuditEvent, Author, Channel, PlatformAction, WebhookDelivery
+from audit.models import AuditEvent
+from moderation.models import Author, Channel, PlatformAction, WebhookDelivery
 from tests.factories import AuthorFactory, CommentFactory
 from tests.moderation.platforms import fixtures
 from tests.moderation.platforms.fixtures import ACCOUNTS, TOKENS, make_channel

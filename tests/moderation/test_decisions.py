@@ -5,7 +5,8 @@ from django.core import mail
 
 from moderation import decisions
 from moderation.actions import ActionNotSupported
-from moderation.models import AuditEvent, Author, Decision, PlatformAction, QueueItem
+from audit.models import AuditEvent
+from moderation.models import Author, Decision, PlatformAction, QueueItem
 from tests.factories import ChannelFactory, CommentFactory, QueueItemFactory, UserFactory, VerdictFactory
 
 pytestmark = pytest.mark.django_db

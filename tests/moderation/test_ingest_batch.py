@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from moderation import services, tasks
 from moderation.ingest import comments_classify_batch, comments_upsert_batch
-from moderation.models import AuditEvent, Author, Comment, Decision, PlatformAction, QueueItem, Verdict
+from audit.models import AuditEvent
+from moderation.models import Author, Comment, Decision, PlatformAction, QueueItem, Verdict
 from moderation.services import IncomingComment
 from tests.factories import ChannelFactory
 

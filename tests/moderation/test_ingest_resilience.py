@@ -27,7 +27,8 @@ from django.db.models import Count
 
 from moderation import services
 from moderation.ingest import webhook_receive
-from moderation.models import AuditEvent, Comment, Verdict, WebhookDelivery
+from audit.models import AuditEvent
+from moderation.models import Comment, Verdict, WebhookDelivery
 from tests.factories import ChannelFactory
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,8 @@ from django.core import mail
 
 from accounts.models import OnCallShift
 from moderation import notify, services, tasks
-from moderation.models import AuditEvent, QueueItem
+from audit.models import AuditEvent
+from moderation.models import QueueItem
 from tests.factories import CommentFactory, QueueItemFactory, UserFactory, VerdictFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from moderation import services, tasks
-from moderation.models import AuditEvent, Comment, QueueItem, Verdict
+from audit.models import AuditEvent
+from moderation.models import Comment, QueueItem, Verdict
 from moderation.services import IncomingComment, comment_upsert
 from tests.factories import ChannelFactory, CommentFactory
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from moderation import tasks
 from moderation.ingest import POLL_LEASE, channel_poll, channels_poll_due
-from moderation.models import AuditEvent, Channel, Comment
+from audit.models import AuditEvent
+from moderation.models import Channel, Comment
 from tests.moderation.platforms import fixtures
 from tests.moderation.platforms.fixtures import ACCOUNTS, TOKENS, make_channel
 

@@ -8,7 +8,7 @@ from django.db import DataError, transaction
 from moderation.ingest import comments_upsert_batch
 from moderation.models import Comment
 from moderation.services import IncomingComment, comment_upsert
-from moderation.text import REPLACEMENT, storable_json, storable_json_text, storable_text
+from audit.text import REPLACEMENT, storable_json, storable_json_text, storable_text
 from tests.factories import ChannelFactory, CommentFactory
 
 

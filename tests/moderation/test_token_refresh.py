@@ -23,7 +23,8 @@ from django.utils import timezone
 from moderation.actions import platform_action_apply, platform_action_request
 from moderation.crypto import decrypt_credentials, encrypt_credentials
 from moderation.ingest import channel_poll, channels_poll_due
-from moderation.models import AuditEvent, Channel
+from audit.models import AuditEvent
+from moderation.models import Channel
 from moderation.platforms import client_for
 from moderation.platforms.base import AuthExpired
 from tests.factories import CommentFactory

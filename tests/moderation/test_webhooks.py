@@ -12,7 +12,8 @@ import pytest
 from django.test import Client
 
 from moderation import tasks
-from moderation.models import AuditEvent, Comment, Verdict, WebhookDelivery
+from audit.models import AuditEvent
+from moderation.models import Comment, Verdict, WebhookDelivery
 from moderation.selectors import comment_hidden_upstream
 from tests.factories import ChannelFactory
 from tests.moderation.platforms import fixtures

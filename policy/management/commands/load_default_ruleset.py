@@ -16,6 +16,8 @@ class Command(BaseCommand):
         if not force and RuleSetVersion.objects.filter(status=RuleSetVersion.Status.PUBLISHED).exists():
             self.stdout.write("A rule set is already published; nothing to do (use --force to replace it).")
             return
-        version = ruleset_create_draft(document=load_default_document(), notes="Bundled default rule set")
-        ruleset_publish(version=version)
+        who = "command:load_default_ruleset"
+        version = ruleset_create_draft(document=load_default_document(), notes="Bundled default rule set",
+                                       system_actor=who)
+        ruleset_publish(version=version, system_actor=who)
         self.stdout.write(self.style.SUCCESS(f"Published the default rule set as v{version.number}."))

@@ -1,7 +1,9 @@
-"""Dry runs over stored comments, and per-rule statistics from officers' decisions.
+"""The policy admin's pages over stored comments: dry runs of a rule set version, and
+per-rule statistics from officers' decisions.
 
-Both read stored comments, so both live in moderation (moderation/dryrun.py) and are called
-lazily from here: the deliberate, web-layer-only exception to moderation -> policy.
+Both read stored comments, so they are driven from where the comments live (DESIGN.md):
+their pages sit beside the policy pages (under /policy/), and use policy's forms and
+version page, but are moderation's views (moderation -> policy, never the other way).
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import roles
 from accounts.access import role_required
+from accounts.htmx import page_or_partial
+from moderation.dryrun import dryrun_get, dryrun_request, rule_decision_stats
+from moderation.models import DryRun
 from policy.forms import DryRunForm
-from policy.views._common import audit, page_or_partial, version_or_404
-from policy.views.editing import version_context
+from policy.views.common import version_or_404
+from policy.views.editing import rule_rows, version_context
 
 DIFF_TITLES = {
     "newly_flagged": "Newly flagged (allowed before, removed now)",
@@ -30,20 +35,15 @@ DIFF_TITLES = {
 @require_POST
 @role_required(roles.MANAGE_POLICY)
 def dryrun_start(request, number: int):
-    from moderation.dryrun import dryrun_request
-
     version = version_or_404(number)
     form = DryRunForm(request.POST)
     if not form.is_valid():
-        from policy.views.editing import _rule_rows
-
         context = version_context(
-            version, "rules", rules=_rule_rows(version.document), dryrun_form=form
+            version, "rules", rules=rule_rows(version.document), dryrun_form=form
         )
         return render(request, "policy/version.html", context)
     run = dryrun_request(version=version, actor=request.user, days=form.cleaned_data["days"])
-    audit(request, "dry_run_requested", version, dryrun=run.pk, days=run.days)
-    url = reverse("policy:dryrun", args=[run.pk])
+    url = reverse("moderation:dryrun", args=[run.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
@@ -55,9 +55,6 @@ def _percent(part: int, whole: int) -> int | None:
 @role_required(roles.MANAGE_POLICY)
 @vary_on_headers("HX-Request")
 def dryrun_detail(request, pk: int):
-    from moderation.dryrun import dryrun_get
-    from moderation.models import DryRun
-
     try:
         run = dryrun_get(pk)
     except DryRun.DoesNotExist:
@@ -90,16 +87,14 @@ def dryrun_detail(request, pk: int):
         "agree_before_pct": _percent(t.get("agree_before", 0), t.get("decided", 0)),
         "agree_after_pct": _percent(t.get("agree_after", 0), t.get("decided", 0)),
     }
-    return page_or_partial(request, "policy/dryrun.html", "dryrun", context)
+    return page_or_partial(request, "moderation/dryrun.html", "dryrun", context)
 
 
 @require_GET
 @role_required(roles.MANAGE_POLICY)
 @vary_on_headers("HX-Request")
 def rule_stats(request):
-    from moderation.dryrun import rule_decision_stats
-
     form = DryRunForm(request.GET or None)
     days = form.cleaned_data["days"] if form.is_valid() else None
     context = {"form": form, "days": days, "stats": rule_decision_stats(days=days)}
-    return page_or_partial(request, "policy/rule_stats.html", "rule-stats", context)
+    return page_or_partial(request, "moderation/rule_stats.html", "rule-stats", context)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.http import Http404
-from django.shortcuts import render
 from django.template.response import TemplateResponse
 
 from policy import selectors
@@ -15,30 +14,6 @@ def version_or_404(number: int) -> RuleSetVersion:
         return selectors.get_version(number)
     except RuleSetVersion.DoesNotExist:
         raise Http404(f"No rule set version {number}") from None
-
-
-def page_or_partial(request, template: str, partial: str, context: dict, status: int = 200):
-    """The partial for an htmx request (not boosted), the full page otherwise (STYLE.md)."""
-    if request.htmx and not request.htmx.boosted:
-        return render(request, f"{template}#{partial}", context, status=status)
-    return render(request, template, context, status=status)
-
-
-def audit(request, verb: str, version: RuleSetVersion, **data) -> None:
-    """Record a policy admin's act in moderation's append-only audit trail.
-
-    Deliberate exception to moderation -> policy (README, Architecture): the audit trail is
-    moderation's, and only this web layer calls it; policy models and the engine never do.
-    """
-    from moderation.services import audit_record
-
-    audit_record(
-        verb=f"ruleset.{verb}",
-        actor=request.user,
-        target=f"ruleset:{version.number}",
-        ruleset_version=version,
-        data=data,
-    )
 
 
 def highlight_segments(text: str, hits) -> list[dict]:

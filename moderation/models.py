@@ -119,7 +119,7 @@ class Comment(models.Model):
             # Dry run over history "last N days": WHERE received_at >= ?.
             models.Index(fields=["received_at"], name="comment_received_idx"),
             # Linking replies that arrived before their parent, when it arrives (the upserts in
-            # services.py and ingest.py): WHERE platform = ? AND parent_external_id = ? AND
+            # ingest/store.py): WHERE platform = ? AND parent_external_id = ? AND
             # parent_id IS NULL. Only unlinked replies are in it, so it stays small; without
             # it every batch scanned the whole table (bench/ingest.py).
             models.Index(
@@ -199,6 +199,13 @@ class QueueItem(models.Model):
         CLAIMED = "claimed", "Claimed"
         DECIDED = "decided", "Decided"
 
+    # Queue order (``priority``, lower first): escalations, then removals, then replies, then
+    # the rest (triage/queue.py sets it; an escalating decision raises it).
+    PRIORITY_ESCALATION = 10
+    PRIORITY_REMOVAL = 20
+    PRIORITY_REPLY = 30
+    PRIORITY_OTHER = 40
+
     comment = models.OneToOneField(Comment, on_delete=models.CASCADE, related_name="queue_item")
     verdict = models.ForeignKey(Verdict, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
@@ -221,7 +228,7 @@ class QueueItem(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     safeguarding_referred_at = models.DateTimeField(null=True, blank=True)
-    # Copied from the comment and the current verdict by services.queue_item_refresh, so the
+    # Copied from the comment and the current verdict by triage/queue.py, so the
     # queue's filters and facet counts read open queue rows only: joining comments and
     # verdicts (a million rows) for every page cost ~70 ms of the queue page (bench/queue.py).
     platform = models.CharField(max_length=16, choices=Platform.choices, blank=True, default="")

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from moderation import views
-from moderation import webhooks
+from moderation.ingest import endpoints as webhooks
 
 app_name = "moderation"
 

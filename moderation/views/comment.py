@@ -12,24 +12,24 @@ from django_htmx.http import trigger_client_event
 from accounts import roles
 from accounts.access import role_required
 from accounts.htmx import page_or_partial
-from moderation import access, decisions, selectors, sla
-from moderation.actions import ActionNotSupported
+from moderation import access, selectors
+from moderation.decisions import services as decisions
+from moderation.decisions.actions import ActionNotSupported
+from moderation.triage import sla
 from moderation.forms import DecisionForm
 from moderation.models import Decision, Verdict
 from moderation.views.present import platform_actions, text_segments
+from policy.engine import load_default_document
+from policy.selectors import get_published_document
 
 SIGNPOST_ORDER = ("complaints", "clinical", "individual_care", "crisis", "media", "legal")
 
 
 def reply_templates() -> list[dict]:
     """The signpost replies from the published rule set (the bundled default before one)."""
-    from policy.selectors import get_published_document
-
     try:
         templates = get_published_document().get("reply_templates") or {}
     except LookupError:
-        from policy.engine import load_default_document
-
         templates = load_default_document().get("reply_templates") or {}
     return [
         {"key": key, "label": Verdict.Signpost(key).label, "text": templates[key]}

@@ -15,7 +15,8 @@ from django_htmx.http import trigger_client_event
 from accounts import roles
 from accounts.access import role_required
 from accounts.htmx import page_or_partial
-from moderation import access, notify, selectors
+from moderation import access, selectors
+from moderation.decisions import notify
 
 # "Recent" on the duty manager's page: a week covers a bank-holiday weekend's handover.
 RECENT = dt.timedelta(days=7)

@@ -12,7 +12,9 @@ from django_htmx.http import trigger_client_event
 from accounts import roles
 from accounts.access import role_required
 from accounts.htmx import page_or_partial
-from moderation import decisions, selectors, sla
+from moderation import selectors
+from moderation.decisions import services as decisions
+from moderation.triage import sla
 from moderation.forms import BulkDecisionForm, QueueFilterForm
 from moderation.models import Channel, QueueItem
 

@@ -103,7 +103,7 @@ class Score:
         }
 
 
-def _parse_time(value) -> datetime | None:
+def parse_time(value) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -130,7 +130,7 @@ def score(rows, matcher) -> Score:
         v = matcher.evaluate(
             row["text"],
             platform=row.get("platform") or "facebook",
-            received_at=_parse_time(row.get("received_at")),
+            received_at=parse_time(row.get("received_at")),
             author=author_from(row.get("author")),
         )
         result.rows += 1

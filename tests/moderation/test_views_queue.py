@@ -269,7 +269,8 @@ def test_bulk_refuses_get_and_wrong_role(client_for, officer, policy_admin):
 
 
 def test_facet_counts_apply_every_other_filter(officer):
-    from moderation import selectors, sla
+    from moderation import selectors
+    from moderation.triage import sla
 
     _item(text="fb abuse", platform="facebook", categories=["abuse"])
     _item(text="fb ads", platform="facebook", categories=["advertising"])

@@ -18,7 +18,9 @@ from accounts import roles
 from accounts.models import User
 from moderation.crypto import encrypt_credentials
 from moderation.models import Channel
-from moderation.services import IncomingComment, comment_classify, comment_upsert
+from moderation.ingest.store import comment_upsert
+from moderation.platforms.base import IncomingComment
+from moderation.triage.classify import comments_classify
 
 DEMO_USERS = [
     # username, password, first name, last name, role
@@ -138,5 +140,5 @@ class Command(BaseCommand):
             )
             # Judge now so the queue is full the moment the console opens; the worker would
             # get there too (the task is idempotent, so its later run changes nothing).
-            comment_classify(comment_id=result.comment.pk)
+            comments_classify(comment_ids=[result.comment.pk])
         self.stdout.write(f"Demo comments: {len(DEMO_COMMENTS)} in the queue's history.")

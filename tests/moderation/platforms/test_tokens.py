@@ -20,9 +20,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from moderation.actions import platform_action_apply, platform_action_request
+from moderation.decisions.actions import platform_action_apply, platform_action_request
 from moderation.crypto import decrypt_credentials, encrypt_credentials
-from moderation.ingest import channel_poll, channels_poll_due
+from moderation.ingest.polling import channel_poll, channels_poll_due
 from audit.models import AuditEvent
 from moderation.models import Channel
 from moderation.platforms import client_for

@@ -1,4 +1,4 @@
-"""Decisions on queue items: writes, atomic, keyword-only, explicit actor.
+"""People's decisions on queue items: writes, atomic, keyword-only, explicit actor.
 
 Every decision records who, when, why and under which rule set version (Decision row), asks
 the platform for the matching change (``platform_action_request``; the apply task is the
@@ -16,14 +16,16 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from moderation.actions import ActionNotSupported, platform_action_request
+from audit.services import audit_record
+from moderation import doorbells
+from moderation.decisions import notify
+from moderation.decisions.actions import ActionNotSupported, platform_action_request
 from moderation.models import Author, Decision, PlatformAction, QueueItem, Verdict
 from moderation.platforms.capabilities import capability
-from audit.services import audit_record
 
 log = logging.getLogger(__name__)
 
@@ -190,13 +192,9 @@ def _author_effects(item: QueueItem, kind: str, now) -> None:
 
 
 def _escalate(*, item: QueueItem, user, to: str, reason: str) -> None:
-    from moderation import notify
-
     if to == Verdict.Escalation.DUTY_MANAGER:
-        from moderation.services import PRIORITY_ESCALATION
-
-        QueueItem.objects.filter(pk=item.pk).update(escalation=to, priority=PRIORITY_ESCALATION)
-        notify.escalation_page_on_commit(item_id=item.pk)
+        QueueItem.objects.filter(pk=item.pk).update(escalation=to, priority=QueueItem.PRIORITY_ESCALATION)
+        doorbells.queueitem_page(item.pk)
     elif not notify.safeguarding_refer(item=item, user=user, reason=reason):
         raise DecisionError("Already referred to safeguarding.")
 
@@ -287,131 +285,3 @@ def decisions_bulk(*, items: list[QueueItem], user, kind: str, reason: str = "")
         except (DecisionError, ActionNotSupported) as exc:
             result.refused[item.pk] = str(exc)
     return result
-
-
-def apply_automatic(verdict: Verdict) -> Decision | None:
-    """Apply a verdict automatically where its rule says so; called by comment_classify
-    inside its transaction.
-
-    - Only verdicts with ``auto_apply`` and a removal action.
-    - Safeguarding and crisis posts are never deleted or blocked automatically: at most they
-      are hidden, and the item stays in the queue for a person.
-    - Where the platform cannot do the action, the nearest reversible one (hide) is used;
-      where it cannot hide either, nothing happens and a person decides.
-    - Escalations and replies still need a person: the item stays open; otherwise it closes.
-    """
-    if not verdict.auto_apply or verdict.action == Verdict.Action.ALLOW:
-        return None
-    item = QueueItem.objects.select_related("comment").filter(comment_id=verdict.comment_id, verdict=verdict).first()
-    if item is None:
-        return None
-    plan = _automatic_plan(verdict, item)
-    if plan is None:
-        return None
-    kind, wanted, stays_open = plan
-    if Decision.objects.filter(comment_id=item.comment_id, verdict=verdict, automatic=True).exists():
-        return None  # classify is idempotent; so is this
-    now = timezone.now()
-    decision = Decision.objects.create(
-        comment=item.comment, kind=kind, automatic=True, verdict=verdict, ruleset_version=verdict.ruleset_version,
-        reason=_automatic_reason(verdict),
-    )
-    for k in wanted:
-        platform_action_request(comment=item.comment, kind=k, decision=decision)
-    _author_effects(item, kind, now)
-    if not stays_open:
-        QueueItem.objects.filter(pk=item.pk).exclude(status=QueueItem.Status.DECIDED).update(
-            status=QueueItem.Status.DECIDED, decided_at=now
-        )
-    audit_record(
-        verb=f"decision.{kind}", system_actor="rule:auto_apply", comment=item.comment,
-        target=f"queueitem:{item.pk}", ruleset_version=verdict.ruleset_version,
-        data={"decision": decision.pk, "automatic": True, "actions": list(wanted), "item_open": stays_open},
-    )
-    return decision
-
-
-def _automatic_reason(verdict: Verdict) -> str:
-    return "Applied automatically: " + ", ".join(r["id"] for r in verdict.rules)
-
-
-def _automatic_plan(verdict: Verdict, item: QueueItem) -> tuple[Kind, tuple[str, ...], bool] | None:
-    """(decision kind, platform actions, item stays open) for an automatic verdict, or None
-    when nothing can be applied. Pure Python: shared by apply_automatic and the batch."""
-    if not verdict.auto_apply or verdict.action == Verdict.Action.ALLOW:
-        return None
-    kind = Kind(verdict.action)
-    if is_evidence(item) and kind in (Kind.DELETE, Kind.BLOCK):
-        kind = Kind.HIDE
-    platform = item.comment.platform
-    if kind in (Kind.DELETE, Kind.BLOCK) and not capability(platform, kind.value).supported:
-        kind = Kind.HIDE
-    wanted = tuple(k for k in PLATFORM_KINDS[kind] if capability(platform, k).supported)
-    if not wanted:
-        return None
-    stays_open = item.needs_reply or verdict.escalation != Verdict.Escalation.NONE or kind.value != verdict.action
-    return kind, wanted, stays_open
-
-
-def apply_automatic_new(pairs: list[tuple[Verdict, QueueItem]]) -> list[Decision]:
-    """``apply_automatic`` for many verdicts at once, in a constant number of statements.
-
-    Only for verdicts created in the caller's transaction with their queue items (the
-    batch classify in moderation/ingest.py): no automatic decision can exist for them yet,
-    so the idempotence check is not needed. The caller has already closed the items that do
-    not stay open (``automatic_closes``). Same rows as apply_automatic: Decision,
-    PlatformAction (rung after commit), author strikes / block, AuditEvent.
-    """
-    from moderation.actions import _enqueue_apply
-    from audit.models import AuditEvent
-    from audit.text import storable_json
-
-    planned = []
-    for verdict, item in pairs:
-        plan = _automatic_plan(verdict, item)
-        if plan is not None:
-            planned.append((verdict, item, *plan))
-    if not planned:
-        return []
-    now = timezone.now()
-    decisions = Decision.objects.bulk_create([
-        Decision(comment=item.comment, kind=kind, automatic=True, verdict=verdict,
-                 ruleset_version=verdict.ruleset_version, reason=_automatic_reason(verdict))
-        for verdict, item, kind, _, _ in planned
-    ])
-    actions = PlatformAction.objects.bulk_create([
-        PlatformAction(comment=item.comment, decision=decision, kind=k, payload={})
-        for decision, (_, item, _, wanted, _) in zip(decisions, planned, strict=True) for k in wanted
-    ])
-    action_ids = [a.pk for a in actions]
-    transaction.on_commit(lambda: [_enqueue_apply(pk) for pk in action_ids])
-    # Author effects (_author_effects): one UPDATE adds each author's strikes.
-    strikes: dict[int, int] = {}
-    blocked: set[int] = set()
-    for _, item, kind, _, _ in planned:
-        author_id = item.comment.author_id
-        if author_id is None:
-            continue
-        if kind in (Kind.HIDE, Kind.DELETE, Kind.BLOCK):
-            strikes[author_id] = strikes.get(author_id, 0) + 1
-        if kind == Kind.BLOCK:
-            blocked.add(author_id)
-    if strikes:
-        added = Case(*[When(pk=a, then=Value(n)) for a, n in strikes.items()], default=Value(0))
-        Author.objects.filter(pk__in=list(strikes)).update(strikes=F("strikes") + added)
-    if blocked:
-        Author.objects.filter(pk__in=blocked, blocked=False).update(blocked=True, blocked_at=now)
-    AuditEvent.objects.bulk_create([
-        AuditEvent(verb=f"decision.{kind}", system_actor="rule:auto_apply", comment=item.comment,
-                   target=f"queueitem:{item.pk}", ruleset_version=verdict.ruleset_version,
-                   data=storable_json({"decision": decision.pk, "automatic": True, "actions": list(wanted),
-                                       "item_open": stays_open}))
-        for decision, (verdict, item, kind, wanted, stays_open) in zip(decisions, planned, strict=True)
-    ])
-    return decisions
-
-
-def automatic_closes(verdict: Verdict, item: QueueItem) -> bool:
-    """Whether applying the verdict automatically closes its (new) queue item."""
-    plan = _automatic_plan(verdict, item)
-    return plan is not None and not plan[2]

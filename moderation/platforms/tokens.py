@@ -1,5 +1,6 @@
-"""Refreshed OAuth credentials, stored: the one place a platform client's new tokens reach
-the database (moderation/platforms/base.py decides when to refresh; this decides who may).
+"""A channel's credentials over time: refreshed OAuth tokens, stored, and the channel that
+needs a person to re-authorise it. The one place a platform client's new tokens reach the
+database (base.py decides when to refresh; this decides who may).
 
 X refresh tokens are single-use and rotate (README §5.5): if two workers (a poll and an
 action, or two polls) both sent the same refresh token, the second would be refused and the
@@ -68,3 +69,16 @@ class ChannelTokenStore:
 
     def refresh(self, client) -> dict:
         return channel_credentials_refresh(channel_id=self.channel_id, client=client)
+
+
+def channel_needs_reauth(*, channel_id: int, reason: str) -> None:
+    """Stop polling and acting for a channel until a person reconnects it. Not retried.
+    Polling (expired tokens on a fetch) and platform actions (on an apply) both end here."""
+    with transaction.atomic():
+        updated = Channel.objects.filter(pk=channel_id).exclude(state=Channel.State.NEEDS_REAUTH).update(
+            state=Channel.State.NEEDS_REAUTH, state_reason=reason[:500], next_poll_at=None, backoff_until=None
+        )
+        if updated:
+            audit_record(verb="channel.needs_reauth", system_actor="ingest", target=f"channel:{channel_id}",
+                         data={"reason": reason[:500]})
+    log.warning("channel %s needs re-authorisation: %s", channel_id, reason)

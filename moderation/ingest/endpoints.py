@@ -20,7 +20,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from moderation.ingest import DeliveryInvalid, delivery_platform, webhook_receive
+from moderation.ingest.webhooks import DeliveryInvalid, delivery_platform, webhook_receive
 from moderation.platforms.meta import verify_meta_signature
 from moderation.platforms.x import crc_response, verify_x_signature
 
@@ -67,7 +67,7 @@ def _parse(body: bytes):
         return None, "the body is not UTF-8"
     try:
         # strict: raw control characters (a literal NUL byte) inside strings are refused;
-        # an escaped \u0000 is valid JSON and is made storable later (moderation/text.py).
+        # an escaped \u0000 is valid JSON and is made storable later (audit/text.py).
         return json.loads(text), None
     except ValueError as exc:
         return None, f"malformed JSON: {exc.msg} at position {exc.pos}"

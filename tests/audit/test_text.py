@@ -5,9 +5,10 @@ import json
 import pytest
 from django.db import DataError, transaction
 
-from moderation.ingest import comments_upsert_batch
+from moderation.ingest.store import comments_upsert_batch
 from moderation.models import Comment
-from moderation.services import IncomingComment, comment_upsert
+from moderation.ingest.store import comment_upsert
+from moderation.platforms.base import IncomingComment
 from audit.text import REPLACEMENT, storable_json, storable_json_text, storable_text
 from tests.factories import ChannelFactory, CommentFactory
 

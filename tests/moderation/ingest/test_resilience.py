@@ -25,13 +25,13 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
-from moderation import services
-from moderation.ingest import webhook_receive
+from moderation import sweeps
+from moderation.ingest.webhooks import webhook_receive
 from audit.models import AuditEvent
 from moderation.models import Comment, Verdict, WebhookDelivery
 from tests.factories import ChannelFactory
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PAGE = "104857600123456"
 DELIVERIES = 20
 PER_DELIVERY = 50
@@ -112,7 +112,7 @@ def _sweep_now_and_then() -> None:
     # sweeping faster would only flood the queue with doorbells for work already queued.
     if time.monotonic() - _last_sweep[0] >= 5:
         _last_sweep[0] = time.monotonic()
-        services.pending_sweep(grace=dt.timedelta(0), batch=TOTAL)
+        sweeps.pending_sweep(grace=dt.timedelta(0), batch=TOTAL)
 
 
 def _assert_exactly_once() -> None:

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from moderation import tasks
-from moderation.ingest import POLL_LEASE, channel_poll, channels_poll_due
+from moderation.ingest.polling import POLL_LEASE, channel_poll, channels_poll_due
 from audit.models import AuditEvent
 from moderation.models import Channel, Comment
 from tests.moderation.platforms import fixtures
@@ -101,7 +101,7 @@ def test_a_poll_with_more_pages_than_its_budget_continues_straight_away(sim, bro
 def test_the_poll_task_reads_a_backlog_in_one_go_within_its_time_budget(
     sim, broker, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr("moderation.ingest.POLL_CONTINUE_SECONDS", 60)  # a slow machine is not a short budget
+    monkeypatch.setattr("moderation.ingest.polling.POLL_CONTINUE_SECONDS", 60)  # a slow machine is not a short budget
     channel = make_channel("youtube")
     start = timezone.now().timestamp() - 5000
     for i in range(2050):  # 21 pages of 100: three polls
@@ -116,7 +116,7 @@ def test_the_poll_task_reads_a_backlog_in_one_go_within_its_time_budget(
 
 
 def test_a_backlog_longer_than_the_budget_is_handed_to_a_new_task(sim, broker, django_capture_on_commit_callbacks):
-    from moderation.ingest import channel_poll_backlog
+    from moderation.ingest.polling import channel_poll_backlog
 
     channel = make_channel("youtube")
     start = timezone.now().timestamp() - 5000

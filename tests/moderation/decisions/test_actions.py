@@ -10,10 +10,11 @@ import logging
 import pytest
 from django.utils import timezone
 
-from moderation import services, tasks
-from moderation.actions import MAX_ATTEMPTS, ActionNotSupported, platform_action_apply, platform_action_request
+from moderation import tasks
+from moderation.decisions.actions import MAX_ATTEMPTS, ActionNotSupported, platform_action_apply, platform_action_request
 from audit.models import AuditEvent
 from moderation.models import Author, Channel, PlatformAction, WebhookDelivery
+from moderation.triage.classify import comments_classify
 from tests.factories import AuthorFactory, CommentFactory
 from tests.moderation.platforms import fixtures
 from tests.moderation.platforms.fixtures import ACCOUNTS, TOKENS, make_channel
@@ -224,7 +225,7 @@ def test_a_stuck_reply_is_failed_rather_than_risk_posting_twice(sim):
 def test_sweeper_requeues_lost_actions_and_pending_deliveries(broker):
     old = timezone.now() - dt.timedelta(minutes=10)
     comment = CommentFactory(received_at=old)
-    services.comment_classify(comment_id=comment.pk)
+    comments_classify(comment_ids=[comment.pk])
     lost = PlatformAction.objects.create(comment=comment, kind="hide")
     stuck = PlatformAction.objects.create(comment=comment, kind="delete", status="in_flight", started_at=old)
     PlatformAction.objects.create(comment=comment, kind="unhide", status="in_flight", started_at=timezone.now())

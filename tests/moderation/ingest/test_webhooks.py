@@ -329,7 +329,7 @@ def test_upstream_hide_and_unhide_are_recorded_once_each(web, client_for, office
 
 
 def test_the_echo_of_our_own_hide_changes_nothing(sim, web):
-    from moderation.actions import platform_action_apply, platform_action_request
+    from moderation.decisions.actions import platform_action_apply, platform_action_request
     from tests.factories import CommentFactory
     from tests.moderation.platforms.fixtures import ACCOUNTS, make_channel
 

@@ -8,7 +8,9 @@ import time_machine
 from django.core import mail
 
 from accounts.models import OnCallShift
-from moderation import notify, services, tasks
+from moderation import tasks
+from moderation.decisions import notify
+from moderation.triage.classify import comments_classify
 from audit.models import AuditEvent
 from moderation.models import QueueItem
 from tests.factories import CommentFactory, QueueItemFactory, UserFactory, VerdictFactory
@@ -54,15 +56,12 @@ def test_page_goes_to_the_duty_manager_on_call_with_an_absolute_link(rota, setti
 
 
 def test_classify_pages_after_commit_for_an_out_of_hours_escalation(rota, django_capture_on_commit_callbacks, broker):
-    comment = CommentFactory(received_at=SATURDAY_NIGHT)
-    verdict = VerdictFactory(comment=comment, action="allow", escalation="duty_manager", categories=["patient_safety"])
-    from policy.engine import WorkingCalendar
-
+    comment = CommentFactory(received_at=SATURDAY_NIGHT,
+                             text="I'm coming to the Quayside office tomorrow and I'll smash every window.")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        item = services.queue_item_refresh(comment=comment, verdict=verdict, calendar=WorkingCalendar())
-        from moderation import notify as n
-
-        n.escalation_page_on_commit(item_id=item.pk)
+        comments_classify(comment_ids=[comment.pk])
+    item = QueueItem.objects.get(comment=comment)
+    assert item.escalation == "duty_manager"
     assert broker.messages() == []
     for cb in callbacks:
         cb()

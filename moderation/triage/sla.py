@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from policy.selectors import published_matcher
+
 ON_TRACK = "on_track"
 AT_RISK = "at_risk"
 BREACHED = "breached"
@@ -33,15 +35,11 @@ ESCALATIONS_NOT_HELD = ("urgent", "duty_manager", "safeguarding")
 
 def published_calendar():
     """The published rule set's working calendar (the bundled default before any publish)."""
-    from moderation.services import _matcher
-
-    return _matcher()[1].calendar
+    return published_matcher()[1].calendar
 
 
 def published_first_look_minutes() -> int:
-    from moderation.services import _matcher
-
-    return _matcher()[1].first_look_minutes
+    return published_matcher()[1].first_look_minutes
 
 
 def first_look_due(*, calendar, received_at: dt.datetime, escalation: str, minutes: int) -> dt.datetime:
@@ -90,7 +88,7 @@ class Clock:
 
 def item_due(item) -> dt.datetime | None:
     """The due time the queue tracks: first look until somebody claims the item, then the
-    reply (when one is needed). Must match selectors._due_expression."""
+    reply (when one is needed). Must match the queue's SQL (moderation/selectors.py)."""
     if item.status == "open":
         return item.first_look_due
     return item.reply_due if item.needs_reply else None

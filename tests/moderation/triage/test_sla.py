@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from moderation import services, sla
+from moderation.models import QueueItem
+from moderation.triage import sla
+from moderation.triage.queue import queue_item_fields
 from policy.engine import WorkingCalendar
 from tests.factories import CommentFactory, VerdictFactory
 
@@ -98,7 +100,8 @@ def test_state_without_a_due_time_is_on_track():
 def test_queue_item_gets_the_due_times_from_sla():
     comment = CommentFactory(received_at=london(2026, 12, 24, 16, 30))
     verdict = VerdictFactory(comment=comment, action="allow", signpost="complaints", categories=["complaint"])
-    item = services.queue_item_refresh(comment=comment, verdict=verdict, calendar=CAL, first_look_minutes=60)
+    item = QueueItem(comment=comment, **queue_item_fields(comment=comment, verdict=verdict, calendar=CAL,
+                                                           first_look_minutes=60))
     assert (item.first_look_due, item.reply_due, item.needs_reply) == (
         utc(2026, 12, 29, 9, 30), utc(2026, 12, 29, 17, 0), True
     )

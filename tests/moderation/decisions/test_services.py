@@ -3,8 +3,8 @@
 import pytest
 from django.core import mail
 
-from moderation import decisions
-from moderation.actions import ActionNotSupported
+from moderation.decisions import services as decisions
+from moderation.decisions.actions import ActionNotSupported
 from audit.models import AuditEvent
 from moderation.models import Author, Decision, PlatformAction, QueueItem
 from tests.factories import ChannelFactory, CommentFactory, QueueItemFactory, UserFactory, VerdictFactory
@@ -152,37 +152,3 @@ def test_escalate_to_duty_manager_pages_after_commit(officer, django_capture_on_
     item.refresh_from_db()
     assert (item.escalation, item.priority, item.status) == ("duty_manager", 10, "open")
     assert ("moderation.tasks.queueitem_page_task", {"item_id": item.pk}) in broker.messages()
-
-
-def test_automatic_hide_closes_a_plain_item():
-    item = _item(action="hide", auto_apply=True, categories=["advertising"], rules=[{"id": "ads", "category": "advertising", "clause": "9", "spans": []}])
-    decision = decisions.apply_automatic(item.verdict)
-    item.refresh_from_db()
-    assert (decision.kind, decision.automatic, decision.decided_by) == ("hide", True, None)
-    assert item.status == "decided"
-    assert list(PlatformAction.objects.values_list("kind", flat=True)) == ["hide"]
-    assert decisions.apply_automatic(item.verdict) is None  # idempotent
-    assert AuditEvent.objects.get(verb="decision.hide").system_actor == "rule:auto_apply"
-
-
-def test_crisis_post_is_never_deleted_automatically():
-    item = _item(action="delete", auto_apply=True, signpost="crisis", escalation="urgent", categories=["crisis", "profanity"])
-    decision = decisions.apply_automatic(item.verdict)
-    item.refresh_from_db()
-    assert decision.kind == "hide"
-    assert list(PlatformAction.objects.values_list("kind", flat=True)) == ["hide"]
-    assert item.status == "open"  # a person still decides
-
-
-def test_without_auto_apply_nothing_happens():
-    item = _item(action="delete", auto_apply=False)
-    assert decisions.apply_automatic(item.verdict) is None
-    assert (Decision.objects.count(), PlatformAction.objects.count()) == (0, 0)
-
-
-def test_automatic_delete_falls_back_to_hide_where_the_platform_cannot_delete():
-    item = _item(platform="x", action="delete", auto_apply=True, categories=["advertising"])
-    decision = decisions.apply_automatic(item.verdict)
-    assert decision.kind == "hide"
-    item.refresh_from_db()
-    assert item.status == "open"  # the rule asked for more than was done

@@ -18,14 +18,17 @@ import random
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from audit.services import audit_record
+from moderation import doorbells
 from moderation.crypto import CredentialsError
 from moderation.models import Author, Channel, Comment, Decision, PlatformAction
 from moderation.platforms import client_for
 from moderation.platforms.base import AuthExpired, PlatformError, RateLimited, TransientError
 from moderation.platforms.capabilities import capability
-from audit.services import audit_record
+from moderation.platforms.tokens import channel_needs_reauth
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +58,8 @@ def platform_action_request(
                 )
         except IntegrityError:
             return PlatformAction.objects.get(decision=decision, kind=kind)
-        action_id = action.pk
-        transaction.on_commit(lambda: _enqueue_apply(action_id))
+        doorbells.platformactions_apply([action.pk])
     return action
-
-
-def _enqueue_apply(action_id: int, countdown: float | None = None) -> None:
-    from moderation.tasks import platformaction_apply_task
-
-    if countdown:
-        platformaction_apply_task.apply_async(kwargs={"action_id": action_id}, countdown=countdown)
-    else:
-        platformaction_apply_task.delay(action_id=action_id)
 
 
 def stuck_after() -> dt.timedelta:
@@ -149,8 +142,6 @@ def platform_action_apply(*, action_id: int, now: dt.datetime | None = None) -> 
     except PlatformError as exc:
         outcome, error = "failed", str(exc)
 
-    from moderation.ingest import channel_needs_reauth
-
     done = timezone.now()
     with transaction.atomic():
         action = PlatformAction.objects.select_for_update(of=("self",)).select_related("comment").get(pk=action_id)
@@ -169,7 +160,7 @@ def platform_action_apply(*, action_id: int, now: dt.datetime | None = None) -> 
             audit_record(verb="action.retry_scheduled", system_actor=f"platform:{comment.platform}", comment=comment,
                          target=f"action:{action.pk}", data={"kind": action.kind, "attempts": action.attempts,
                                                               "error": error, "retry_in_seconds": round(delay)})
-            transaction.on_commit(lambda: _enqueue_apply(action_id, countdown=delay))
+            doorbells.platformactions_apply([action_id], countdown=delay)
         else:
             if outcome == "retry":
                 error = f"gave up after {action.attempts} attempts: {error}"
@@ -183,8 +174,6 @@ def platform_action_apply(*, action_id: int, now: dt.datetime | None = None) -> 
 def actions_pending(*, now: dt.datetime, cutoff: dt.datetime, batch: int) -> list[int]:
     """Actions whose doorbell may have been lost: requested past the grace period (and not
     waiting for a scheduled retry), or in flight longer than a task can live."""
-    from django.db.models import Q
-
     return list(
         PlatformAction.objects.filter(
             Q(status=PlatformAction.Status.REQUESTED, requested_at__lte=cutoff)

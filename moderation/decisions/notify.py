@@ -2,7 +2,7 @@
 
 The QueueItem row is the queue (pretix's OutgoingMail pattern): lock it, skip if done, send,
 record the time and an AuditEvent. A lost Celery message is found again by
-``escalation_sweep`` (beat). Mail goes through Django's mail settings with EMAIL_TIMEOUT;
+``sweeps.escalation_sweep`` (beat). Mail goes through Django's mail settings with EMAIL_TIMEOUT;
 a failure raises and rolls the row back, so the sweep tries again (paging is at-least-once:
 a duplicate page is better than none).
 """
@@ -19,17 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import OnCallShift
-from moderation.models import QueueItem, Verdict
 from audit.services import audit_record
+from moderation.models import QueueItem, Verdict
 
 log = logging.getLogger(__name__)
 
 PAGED = Verdict.Escalation.DUTY_MANAGER
-# Lost-doorbell window: an unpaged duty-manager escalation older than this is not paged any
-# more by the sweep (it is on the escalations page; paging about last week helps nobody).
-SWEEP_LOOKBACK = dt.timedelta(hours=24)
-# Rows per sweep run (STYLE.md: bounded batches); a night produces a handful.
-SWEEP_BATCH = 100
 
 
 def shift_on_call(at: dt.datetime) -> OnCallShift | None:
@@ -146,43 +141,6 @@ def escalation_page_backup(*, item_id: int, now: dt.datetime | None = None) -> Q
         )
     item.refresh_from_db()
     return item
-
-
-def escalation_page_on_commit(*, item_id: int) -> None:
-    """Ring the pager's doorbell once the escalation is committed."""
-
-    def enqueue():
-        from moderation.tasks import queueitem_page_task
-
-        queueitem_page_task.delay(item_id=item_id)
-
-    transaction.on_commit(enqueue)
-
-
-def escalation_sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> dict[str, int]:
-    """Beat: page anything whose doorbell was lost, then the backup for anything unacknowledged.
-
-    Uses queue_unacked_escalation_idx (acknowledged_at IS NULL AND escalation <> 'none').
-    """
-    now = now or timezone.now()
-    unacked = QueueItem.objects.filter(acknowledged_at__isnull=True, escalation=PAGED)
-    lost = list(
-        unacked.filter(notified_at__isnull=True, created_at__gte=now - SWEEP_LOOKBACK)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:batch]
-    )
-    for pk in lost:
-        escalation_page(item_id=pk, now=now)
-    overdue = list(
-        unacked.filter(
-            notified_at__lte=now - dt.timedelta(minutes=settings.DUTY_ACK_MINUTES), backup_notified_at__isnull=True
-        )
-        .order_by("notified_at")
-        .values_list("pk", flat=True)[:batch]
-    )
-    for pk in overdue:
-        escalation_page_backup(item_id=pk, now=now)
-    return {"paged": len(lost), "backup": len(overdue)}
 
 
 class AlreadyAcknowledged(Exception):

@@ -12,6 +12,14 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+from policy.engine.verdict import ACTION_LABELS, ESCALATION_LABELS, SIGNPOST_LABELS
+
+
+def _choices(name: str, labels: dict[str, str]) -> type[models.TextChoices]:
+    """TextChoices from the engine's vocabulary (policy/engine/verdict.py): ``ALLOW = "allow",
+    "Allow"`` and so on, so the stored values and the engine's cannot drift apart."""
+    return models.TextChoices(name, [(value.upper(), (value, label)) for value, label in labels.items()])
+
 
 class Platform(models.TextChoices):
     FACEBOOK = "facebook", "Facebook"
@@ -136,26 +144,9 @@ class Comment(models.Model):
 class Verdict(models.Model):
     """The engine's judgement of one revision of a comment under one rule set version."""
 
-    class Action(models.TextChoices):
-        ALLOW = "allow", "Allow"
-        HIDE = "hide", "Hide"
-        DELETE = "delete", "Delete"
-        BLOCK = "block", "Block"
-
-    class Escalation(models.TextChoices):
-        NONE = "none", "None"
-        SAFEGUARDING = "safeguarding", "Safeguarding"
-        URGENT = "urgent", "Urgent"
-        DUTY_MANAGER = "duty_manager", "Duty manager"
-
-    class Signpost(models.TextChoices):
-        NONE = "none", "None"
-        COMPLAINTS = "complaints", "Complaints process"
-        CLINICAL = "clinical", "Clinical question (NHS 111)"
-        INDIVIDUAL_CARE = "individual_care", "Individual care (contact us privately)"
-        CRISIS = "crisis", "Crisis support"
-        MEDIA = "media", "Press office"
-        LEGAL = "legal", "Legal"
+    Action = _choices("Action", ACTION_LABELS)
+    Escalation = _choices("Escalation", ESCALATION_LABELS)
+    Signpost = _choices("Signpost", SIGNPOST_LABELS)
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="verdicts")
     comment_revision = models.PositiveIntegerField()

@@ -6,6 +6,8 @@ import threading
 import time
 
 from audit.models import AuditEvent
+from policy.engine import RuleSetError, compile_ruleset, load_default_document
+from policy.engine.schema import DOCUMENT_KEYS, RULE_KEYS
 from policy.models import RuleSetVersion
 
 # Workers pick up a newly published version without a restart: the compiled matcher is kept
@@ -32,8 +34,6 @@ def get_published_document() -> dict:
 
 def get_published_matcher():
     """(version, compiled matcher) for the published rule set, compiled once per version."""
-    from policy.engine import compile_ruleset
-
     now = time.monotonic()
     with _lock:
         if _cache["matcher"] is not None and now - _cache["checked_at"] < MATCHER_RECHECK_SECONDS:
@@ -65,8 +65,6 @@ def published_matcher():
         return get_published_matcher()
     except LookupError:
         if _default_matcher is None:
-            from policy.engine import compile_ruleset, load_default_document
-
             _default_matcher = compile_ruleset(load_default_document())
         return None, _default_matcher
 
@@ -119,36 +117,9 @@ _KEY_ORDER = {
     k: i
     for i, k in enumerate(
         (
-            "schema",
-            "name",
-            "limits",
-            "history",
-            "working_hours",
-            "categories",
-            "term_lists",
-            "staff",
-            "links",
-            "own_contacts",
-            "reply_templates",
-            "rules",
-            "id",
-            "enabled",
-            "category",
-            "clause",
-            "terms",
-            "pattern",
-            "detector",
-            "kinds",
-            "context",
-            "unless",
-            "window",
-            "requires",
-            "platforms",
-            "action",
-            "escalation",
-            "signpost",
-            "auto_apply",
-            "note",
+            *DOCUMENT_KEYS,
+            *RULE_KEYS,
+            # inside working_hours, staff, links and own_contacts
             "start",
             "end",
             "weekdays",
@@ -230,8 +201,6 @@ def ruleset_parse_yaml(text: str) -> dict:
     from datetime import date
 
     import yaml
-
-    from policy.engine import RuleSetError, compile_ruleset
 
     try:
         data = yaml.safe_load(text)

@@ -174,3 +174,13 @@ def test_load_default_ruleset_force_publishes_with_audit_events(published):
         ("ruleset.published", "command:load_default_ruleset", None),
     ]
     assert events[1].data == {"previous": published.number, "diff": ""}
+
+
+def test_export_writes_every_rule_key_in_the_schemas_order():
+    # One list of rule keys (policy/engine/schema.py) orders export and the audit diffs.
+    from policy.engine.schema import RULE_KEYS
+
+    rule = {key: "x" for key in reversed(RULE_KEYS)}
+    lines = selectors.ruleset_dump_yaml({"rules": [rule], "schema": 1}).splitlines()
+    assert lines[:2] == ["schema: 1", "rules:"]
+    assert [line.strip().removeprefix("- ").split(":")[0] for line in lines[2:]] == list(RULE_KEYS)

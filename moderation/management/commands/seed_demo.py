@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts import roles
-from accounts.models import User
+from accounts.models import OnCallShift, User
 from moderation.crypto import encrypt_credentials
 from moderation.models import Channel
 from moderation.ingest.store import comment_upsert
@@ -82,8 +82,6 @@ class Command(BaseCommand):
     def _rota(self):
         """The demo duty manager is on call for the next week, so out-of-hours escalations
         page someone (the e-mail is printed to the console by ./dev run)."""
-        from accounts.models import OnCallShift
-
         duty = User.objects.get(username="duty")
         now = timezone.now()
         if not OnCallShift.objects.filter(starts_at__lte=now, ends_at__gt=now).exists():

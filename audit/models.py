@@ -4,7 +4,7 @@ The bottom of the stack (README, Architecture): accounts, policy and moderation 
 here, through ``audit.services.audit_record``, and this app imports none of them (its
 foreign keys name their models by string). The table is ``moderation_auditevent``, where
 the trail began: migration moderation/0002's trigger on it refuses UPDATE and DELETE, and
-the move to this app (audit/0001, moderation/0007) changed Django's state, not the table.
+the move to this app (audit/0001, moderation/0009) changed Django's state, not the table.
 """
 
 from __future__ import annotations

@@ -111,13 +111,20 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", required=True)
+# Redis down is a cache miss, not an error (config/cache.py), so pages that only read work
+# while Redis is away; a Redis that stops answering is given up on within a second.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.TolerantRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "console",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
+# Sessions live in PostgreSQL, not in the cache: a signed-in officer keeps working while Redis
+# is down (a cache-backed session would sign everyone out, and cached_db would add a Redis
+# round trip to every request to save one indexed query).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -200,8 +207,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = int(env("CELERY_TASK_SOFT_TIME_LIMIT", "120"))
 CELERY_TASK_TIME_LIMIT = int(env("CELERY_TASK_TIME_LIMIT", "150"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Redis redelivers an unacknowledged message after this; longer than the hard time limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# Publishing while Redis is down or unreachable must not hold the request that committed the
+# work (moderation/doorbells.py: the message is only a doorbell, and the sweeper rings
+# again): one quick retry (a pooled connection Redis closed when it restarted), and socket
+# timeouts so a Redis that stops answering without closing its connections is given up on.
+# Measured: 2 s when Redis is unreachable, 6 s when it stopped answering on a pooled
+# connection (refused connections fail at once). With Celery's defaults (3 retries, no
+# socket timeout) such a publish waited for as long as Redis did not answer.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis redelivers an unacknowledged message after this; longer than the hard time limit.
+    "visibility_timeout": 600,
+    "socket_connect_timeout": 2,
+    # Above the worker's BRPOP wait (kombu's brpop_timeout, 1 s), which must not time out.
+    "socket_timeout": 2,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule"))
 # How often the sweeper looks for rows whose task was lost (seconds), and how old a row
 # must be before it counts as lost (a freshly committed row's task is normally in flight).

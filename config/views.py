@@ -1,5 +1,8 @@
+from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from accounts import roles
 
@@ -14,3 +17,11 @@ def home(request):
     if user.has_perm(roles.HANDLE_ESCALATIONS):
         return redirect(reverse("moderation:escalations"))
     return render(request, "no_role.html", status=403)
+
+
+@require_GET
+@login_not_required
+def favicon(request):
+    """Browsers and tools ask for /favicon.ico whatever the page links: send them to the
+    static icon (a temporary redirect, because the static name carries the file's hash)."""
+    return redirect(static("favicon.ico"))

@@ -6,20 +6,45 @@ them all, imports nothing back). Every doorbell is rung after the caller's trans
 commits (``transaction.on_commit``; at once when there is none): a task can never look for
 a row that is not there yet, and a rolled-back write leaves no message behind. The sweeps,
 which ring for rows committed long ago, ring at once (``after_commit=False``).
+
+By the time a doorbell rings the work is in PostgreSQL, and the sweeps find it whatever
+became of the message (moderation/sweeps.py; beat's poll claim for channels once their
+lease ends). So a broker that cannot take the message (Redis down, restarting,
+unreachable) is not the caller's failure: the ring logs a warning naming the task and its
+ids and carries on, and the webhook is still answered 200, the officer still sees the
+decision recorded. How long a publish may take while Redis is away is bounded in settings
+(``CELERY_TASK_PUBLISH_RETRY_POLICY``, the broker socket timeouts): a few seconds, not the
+default's unbounded wait on a Redis that stops answering without closing its connections.
 """
 
 from __future__ import annotations
 
+import logging
+
+import redis
 from celery import current_app
 from django.db import transaction
+from kombu.exceptions import OperationalError
+
+log = logging.getLogger(__name__)
+
+# What a publish raises when the broker cannot take the message: kombu wraps connection
+# errors as OperationalError; redis-py's own (and socket errors) can escape unwrapped.
+BROKER_ERRORS = (OperationalError, redis.RedisError, OSError)
 
 
 def _ring(task: str, calls: list[dict], *, after_commit: bool, countdown: float | None = None) -> None:
     """One message per keyword set in ``calls``, sent together (one on_commit callback)."""
 
+    name = f"moderation.tasks.{task}"
+
     def send() -> None:
         for kwargs in calls:
-            current_app.send_task(f"moderation.tasks.{task}", kwargs=kwargs, countdown=countdown or None)
+            try:
+                current_app.send_task(name, kwargs=kwargs, countdown=countdown or None)
+            except BROKER_ERRORS as exc:
+                log.warning("broker unavailable, %s %s not queued (the sweeper will ring it again): %s",
+                            name, kwargs, exc)
 
     if after_commit:
         transaction.on_commit(send)

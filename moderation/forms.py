@@ -51,6 +51,11 @@ class DecisionForm(forms.Form):
     )
 
 
+class UndoForm(forms.Form):
+    # Required of a duty manager overriding a colleague's decision (decisions.decision_undo).
+    reason = forms.CharField(required=False, max_length=2000)
+
+
 class IdListField(forms.Field):
     def to_python(self, value):
         if not value:

@@ -108,6 +108,12 @@ class Comment(models.Model):
     permalink = models.URLField(max_length=1000, blank=True)
     raw = models.JSONField(default=dict, blank=True)
     edited_upstream_at = models.DateTimeField(null=True, blank=True)
+    # The platform's own time for the text held here: when it was written or last edited,
+    # as the copy that brought it said (IncomingComment.source_version_at). A copy older
+    # than this is never applied (services.comment_upsert compares them in its UPDATE), so a
+    # late or repeated webhook, or a slow poll, cannot roll an edit back. NULL: not known
+    # (an unversioned copy); then the next copy with a different text applies.
+    source_version_at = models.DateTimeField(null=True, blank=True)
     deleted_upstream_at = models.DateTimeField(null=True, blank=True)
     # Our own page's replies are stored for the thread view but never moderated.
     is_own = models.BooleanField(default=False)
@@ -298,6 +304,10 @@ class Decision(models.Model):
         "policy.RuleSetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     undoes = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="undone_by")
+    # The queue item's status when this decision closed it (open, or claimed by the decider),
+    # so that undo puts the item back exactly as it was. Blank: it closed nothing (or was
+    # recorded before this was kept).
+    item_status_before = models.CharField(max_length=8, choices=QueueItem.Status.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

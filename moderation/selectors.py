@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -231,11 +232,17 @@ def queue_counts(
     qs = _with_sla(base, now=now, cutoff=cutoff).annotate(
         category_hit=ExpressionWrapper(hit, output_field=BooleanField())
     ).values_list(*(col for _, col in FACETS))
-    sql, params = qs.query.sql_with_params()
-    # Raw rows skip the ORM's per-value converters.
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:
+        # A filter that can match nothing (a search with no hit is pk IN ()) has no SQL: the
+        # ORM answers such a queryset with no rows, so the raw query must too.
+        rows = []
+    else:
+        # Raw rows skip the ORM's per-value converters.
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
     names = [name for name, _ in FACETS]
     wanted = [
         filters.platform or None,

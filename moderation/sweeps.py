@@ -19,12 +19,13 @@ from django.utils import timezone
 
 from moderation import doorbells
 from moderation.decisions.actions import actions_pending
-from moderation.decisions.notify import PAGED, escalation_page, escalation_page_backup
+from moderation.decisions.notify import PAGED, escalation_page, escalation_page_backup, pages_duty_manager
 from moderation.dryrun import STALE_AFTER
 from moderation.ingest.webhooks import deliveries_pending
 from moderation.models import Comment, DryRun, QueueItem, Verdict
+from moderation.triage.sla import published_calendar
 
-# Lost-doorbell window: an unpaged duty-manager escalation older than this is not paged any
+# Lost-doorbell window: an unpaged escalation older than this is not paged any
 # more by the sweep (it is on the escalations page; paging about last week helps nobody).
 SWEEP_LOOKBACK = dt.timedelta(hours=24)
 # Rows per escalation sweep run (STYLE.md: bounded batches); a night produces a handful.
@@ -71,12 +72,24 @@ def escalation_sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH
     Uses queue_unacked_escalation_idx (acknowledged_at IS NULL AND escalation <> 'none').
     """
     now = now or timezone.now()
-    unacked = QueueItem.objects.filter(acknowledged_at__isnull=True, escalation=PAGED)
-    lost = list(
+    calendar = published_calendar()
+    unacked = QueueItem.objects.filter(acknowledged_at__isnull=True, escalation__in=PAGED)
+    # Whether a safeguarding item pages depends on the working calendar, which SQL cannot
+    # apply: read the day's unpaged candidates (four columns each, a handful on a normal day)
+    # and keep the first ``batch`` that page, so in-hours safeguarding items, which never
+    # page, cannot crowd an out-of-hours one out of the batch.
+    lost = []
+    candidates = (
         unacked.filter(notified_at__isnull=True, created_at__gte=now - SWEEP_LOOKBACK)
         .order_by("created_at")
-        .values_list("pk", flat=True)[:batch]
+        .values_list("pk", "escalation", "safeguarding_referred_at", "comment__received_at")
     )
+    for pk, escalation, referred_at, received_at in candidates.iterator():
+        probe = QueueItem(escalation=escalation, safeguarding_referred_at=referred_at)
+        if pages_duty_manager(probe, received_at=received_at, calendar=calendar):
+            lost.append(pk)
+            if len(lost) == batch:
+                break
     for pk in lost:
         escalation_page(item_id=pk, now=now)
     overdue = list(

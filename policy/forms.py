@@ -16,7 +16,7 @@ from django import forms
 
 from policy.engine import RuleSetError
 from policy.engine.schema import DOC_ESCALATIONS, PLATFORMS, RULE_KEYS, RULE_SPEED_KEYS
-from policy.engine.verdict import ACTIONS, CATEGORIES, SIGNPOSTS
+from policy.engine.verdict import ACTIONS, CATEGORIES, REPLY_TEMPLATE_KEYS, SIGNPOSTS
 
 DETECTORS = (
     "nhs_number",
@@ -30,14 +30,16 @@ DETECTORS = (
     "repeated_post",
 )
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
-SIGNPOST_LABELS = {
+TEMPLATE_LABELS = {
     "complaints": "Complaints",
     "clinical": "Clinical question",
     "individual_care": "Individual care",
     "crisis": "Crisis",
     "media": "Media enquiry",
     "legal": "Legal",
+    "safeguarding": "Safeguarding (any safeguarding concern: a private route, never their words)",
 }
+assert tuple(TEMPLATE_LABELS) == REPLY_TEMPLATE_KEYS
 
 
 def _lines(value: str) -> list[str]:
@@ -56,9 +58,37 @@ def _choices(values, blank: str | None = None):
 
 
 class DocumentForm(forms.Form):
-    """Base: maps a RuleSetError path prefix to a field (``path_fields``)."""
+    """Base: maps a RuleSetError path prefix to a field (``path_fields``), and saves only a
+    form that arrived whole.
+
+    Every editing form rewrites its whole part of the document, so a field missing from the
+    POST would read as "cleared" (an empty POST to the links editor used to wipe the allow
+    list). A browser always sends every text box, select and hidden input, an emptied one
+    as an empty value, which still clears; only unticked checkboxes are left out, and
+    Django's widgets know that (``value_omitted_from_data``). So an optional field whose
+    widget says it was omitted means the form was not submitted whole, and nothing is saved.
+    Required fields need no such check: missing, they are "required" errors already.
+    """
 
     path_fields: dict[str, str] = {}
+
+    def clean(self):
+        data = super().clean()
+        missing = [
+            name
+            for name, field in self.fields.items()
+            if not field.required
+            and not field.disabled
+            and field.widget.value_omitted_from_data(self.data, self.files, self.add_prefix(name))
+        ]
+        if missing:
+            raise forms.ValidationError(
+                "Nothing was saved: the form arrived without %(fields)s (an emptied box is still"
+                " sent; a missing one is not). Reload the page and save again.",
+                code="incomplete",
+                params={"fields": ", ".join(n.replace("_", " ") for n in missing)},
+            )
+        return data
 
     def add_ruleset_error(self, err) -> None:
         for prefix, field in self.path_fields.items():
@@ -369,11 +399,11 @@ class LinksForm(DocumentForm):
 class TemplatesForm(DocumentForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for key, label in SIGNPOST_LABELS.items():
+        for key, label in TEMPLATE_LABELS.items():
             self.fields[key] = forms.CharField(
                 required=False, label=label, widget=forms.Textarea(attrs={"rows": 3})
             )
-        self.path_fields = {f"reply_templates.{k}": k for k in SIGNPOST_LABELS}
+        self.path_fields = {f"reply_templates.{k}": k for k in TEMPLATE_LABELS}
 
     @classmethod
     def initial_for(cls, doc: dict) -> dict:
@@ -382,7 +412,7 @@ class TemplatesForm(DocumentForm):
     def document_with(self, doc: dict) -> dict:
         new = copy.deepcopy(doc)
         new["reply_templates"] = {
-            k: self.cleaned_data[k].strip() for k in SIGNPOST_LABELS if self.cleaned_data[k].strip()
+            k: self.cleaned_data[k].strip() for k in TEMPLATE_LABELS if self.cleaned_data[k].strip()
         }
         return new
 
@@ -531,6 +561,17 @@ SECTION_FORMS = {
 class NewDraftForm(forms.Form):
     based_on = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     notes = forms.CharField(required=False, max_length=500)
+
+
+class PublishForm(forms.Form):
+    """Publish or roll back: the change note is required and goes into the audit event."""
+
+    note = forms.CharField(
+        max_length=500,
+        label="Change note",
+        help_text="What changes and why; recorded in the audit trail and the Changes tab.",
+        error_messages={"required": "Write a change note (what changes and why): it is recorded."},
+    )
 
 
 class ImportForm(forms.Form):

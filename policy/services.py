@@ -48,12 +48,13 @@ def ruleset_create_draft(
     return draft
 
 
-def ruleset_publish(*, version: RuleSetVersion, actor=None, system_actor: str = "") -> RuleSetVersion:
+def ruleset_publish(*, version: RuleSetVersion, actor=None, system_actor: str = "", note: str | None = None) -> RuleSetVersion:
     """Make ``version`` the one that judges comments; the previous one is archived.
 
     A published or archived version is never edited again: publishing an archived version
     is how roll back works (the document is the same frozen one). The audit event says
-    which (``published`` / ``rolled_back``) and holds the diff from the previous version.
+    which (``published`` / ``rolled_back``) and holds the admin's change ``note`` (the
+    pages ask for one) and the diff from the previous version.
     """
     compile_ruleset(version.document)
     rollback = version.status == RuleSetVersion.Status.ARCHIVED
@@ -68,9 +69,10 @@ def ruleset_publish(*, version: RuleSetVersion, actor=None, system_actor: str = 
         version.published_at = timezone.now()
         version.published_by = actor
         version.save(update_fields=["status", "published_at", "published_by"])
+        noted = {} if note is None else {"note": note}
         _audit(
             "rolled_back" if rollback else "published", version, actor=actor, system_actor=system_actor,
-            previous=previous.number if previous else None,
+            previous=previous.number if previous else None, **noted,
             diff=ruleset_document_diff(previous.document, version.document) if previous else "",
         )
     forget_published_matcher()

@@ -56,30 +56,64 @@ def _fresh_matcher():
     forget_published_matcher()
 
 
+class Broker:
+    """Reads what was enqueued on a Redis broker as (task name, kwargs), without consuming
+    anything a worker would need."""
+
+    def __init__(self, url: str):
+        import redis
+
+        self.client = redis.Redis.from_url(url)
+
+    def messages(self, queue: str = "celery"):
+        import base64
+        import json
+
+        out = []
+        for raw in reversed(self.client.lrange(queue, 0, -1)):  # LPUSH: oldest last
+            envelope = json.loads(raw)
+            args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
+            out.append((envelope["headers"]["task"], kwargs))
+        return out
+
+
 @pytest.fixture
 def broker():
-    """The real Redis broker (REDIS_URL): emptied before the test; .messages() reads what
-    was enqueued as (task name, kwargs) without consuming anything a worker would need."""
-    import base64
-    import json
-
-    import redis
+    """The real Redis broker (REDIS_URL), emptied before and after the test."""
     from django.conf import settings
 
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete("celery")
+    reader = Broker(settings.CELERY_BROKER_URL)
+    reader.client.delete("celery")
+    yield reader
+    reader.client.delete("celery")
 
-    class Broker:
-        def messages(self, queue: str = "celery"):
-            out = []
-            for raw in reversed(client.lrange(queue, 0, -1)):  # LPUSH: oldest last
-                envelope = json.loads(raw)
-                args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
-                out.append((envelope["headers"]["task"], kwargs))
-            return out
 
-    yield Broker()
-    client.delete("celery")
+@pytest.fixture
+def private_redis():
+    """A Redis of the test's own on a free port (tests/redis_server.py), for tests that stop
+    or restart it: never the machine's shared one."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def celery_via(private_redis):
+    """Point this process's Celery producer at the private Redis for the test."""
+    from config.celery import app
+
+    old = app.conf.broker_url
+
+    def switch(url):
+        app.conf.broker_url = url
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    switch(private_redis.url)
+    yield private_redis
+    switch(old)
 
 
 @pytest.fixture(scope="session", autouse=True)

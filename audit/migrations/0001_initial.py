@@ -2,7 +2,7 @@
 
 The table stays ``moderation_auditevent`` (``Meta.db_table``), with its rows, indexes,
 constraints, sequence and migration moderation/0002's append-only trigger: no SQL runs
-(``manage.py sqlmigrate audit 0001`` prints none). moderation/0007 removes the model from
+(``manage.py sqlmigrate audit 0001`` prints none). moderation/0009 removes the model from
 moderation's state once this one holds it.
 """
 

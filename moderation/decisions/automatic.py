@@ -63,8 +63,11 @@ def apply_automatic(pairs: list[tuple[Verdict, QueueItem]]) -> list[Decision]:
     now = timezone.now()
     decisions = Decision.objects.bulk_create([
         Decision(comment=item.comment, kind=kind, automatic=True, verdict=verdict,
-                 ruleset_version=verdict.ruleset_version, reason=_automatic_reason(verdict))
-        for verdict, item, kind, _, _ in planned
+                 ruleset_version=verdict.ruleset_version, reason=_automatic_reason(verdict),
+                 # Its item was open (new, or re-opened by an edit) and this closes it,
+                 # unless it stays open: undo puts it back open.
+                 item_status_before="" if stays_open else QueueItem.Status.OPEN)
+        for verdict, item, kind, _, stays_open in planned
     ])
     actions = PlatformAction.objects.bulk_create([
         PlatformAction(comment=item.comment, decision=decision, kind=k, payload={})

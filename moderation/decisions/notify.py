@@ -20,11 +20,15 @@ from django.utils import timezone
 
 from accounts.models import OnCallShift
 from audit.services import audit_record
+from moderation import doorbells
 from moderation.models import QueueItem, Verdict
+from moderation.triage.sla import published_calendar
 
 log = logging.getLogger(__name__)
 
-PAGED = Verdict.Escalation.DUTY_MANAGER
+# Escalations that page the duty manager on call (pages_duty_manager): a duty-manager one
+# always, a safeguarding one when it arrived or was referred out of hours (section 10).
+PAGED = (Verdict.Escalation.DUTY_MANAGER, Verdict.Escalation.SAFEGUARDING)
 
 
 def shift_on_call(at: dt.datetime) -> OnCallShift | None:
@@ -37,14 +41,48 @@ def shift_on_call(at: dt.datetime) -> OnCallShift | None:
     )
 
 
+def pages_duty_manager(item: QueueItem, *, received_at: dt.datetime, calendar) -> bool:
+    """Whether this escalation goes to the duty manager on call.
+
+    Duty-manager escalations always do (the engine makes them only out of hours; an officer
+    choosing "duty manager" means it). A safeguarding concern does when it arrived out of
+    working hours, or an officer referred it out of hours (``safeguarding_referred_at``):
+    policy section 10 sends it to the safeguarding team, and out of hours nobody else is
+    working the queue, so a child disclosing abuse at 02:00 must not wait for Monday. In
+    working hours the officers see it at the top of the queue and refer it themselves.
+    ``calendar`` is the published rule set's working calendar (sla.published_calendar).
+    """
+    if item.escalation == Verdict.Escalation.DUTY_MANAGER:
+        return True
+    if item.escalation == Verdict.Escalation.SAFEGUARDING:
+        return not calendar.is_working_time(item.safeguarding_referred_at or received_at)
+    return False
+
+
+def _safeguarding(item: QueueItem) -> bool:
+    return item.escalation == Verdict.Escalation.SAFEGUARDING
+
+
 def item_url(item: QueueItem) -> str:
     return settings.CONSOLE_BASE_URL.rstrip("/") + reverse("moderation:comment", args=[item.comment_id])
 
 
 def _page_body(item: QueueItem, *, backup: bool, primary=None) -> str:
     comment = item.comment
+    if _safeguarding(item):
+        referred = item.safeguarding_referred_at
+        headline = [
+            "A safeguarding concern arrived out of hours (policy section 10): it needs the duty"
+            " communications manager now.",
+            f"Referred to the safeguarding team at {timezone.localtime(referred):%H:%M} ({settings.SAFEGUARDING_EMAIL})."
+            if referred else
+            "It has not been referred to the safeguarding team yet: open it and escalate it to"
+            " safeguarding (the console e-mails them the evidence and keeps the comment).",
+        ]
+    else:
+        headline = ["An out-of-hours comment needs the duty communications manager (policy section 4)."]
     lines = [
-        "An out-of-hours comment needs the duty communications manager (policy section 4).",
+        *headline,
         "",
         f"Categories: {', '.join(item.verdict.categories) or '-'}",
         f"Platform: {comment.get_platform_display()} ({comment.channel.name})",
@@ -75,24 +113,30 @@ def _item_locked(item_id: int) -> QueueItem | None:
     )
 
 
+def _what(item: QueueItem) -> str:
+    return "safeguarding concern" if _safeguarding(item) else "escalation"
+
+
 def escalation_page(*, item_id: int, now: dt.datetime | None = None) -> QueueItem | None:
     """Page the duty manager on call about one out-of-hours escalation, once.
 
-    Locks the row; skips it when it is not a duty-manager escalation, already paged or
-    already acknowledged. With nobody on the rota nothing is recorded, and the sweep tries
-    again on its next run (and the item is on the escalations page meanwhile).
+    Locks the row; skips it when it does not page (``pages_duty_manager``), is already
+    paged or already acknowledged. With nobody on the rota nothing is recorded, and the
+    sweep tries again on its next run (and the item is on the escalations page meanwhile).
     """
     now = now or timezone.now()
     with transaction.atomic():
         item = _item_locked(item_id)
-        if item is None or item.escalation != PAGED or item.notified_at or item.acknowledged_at:
+        if item is None or item.notified_at or item.acknowledged_at:
+            return item
+        if not pages_duty_manager(item, received_at=item.comment.received_at, calendar=published_calendar()):
             return item
         shift = shift_on_call(now)
         if shift is None or not shift.user.email:
             log.warning("escalation %s: nobody on call with an e-mail address", item_id)
             return item
         send_mail(
-            subject=f"[Duty manager] Out-of-hours escalation: {', '.join(item.verdict.categories) or 'comment'}",
+            subject=f"[Duty manager] Out-of-hours {_what(item)}: {', '.join(item.verdict.categories) or 'comment'}",
             message=_page_body(item, backup=False),
             from_email=None,
             recipient_list=[shift.user.email],
@@ -129,7 +173,7 @@ def escalation_page_backup(*, item_id: int, now: dt.datetime | None = None) -> Q
             log.warning("escalation %s: unacknowledged and no backup to page", item_id)
             return item
         send_mail(
-            subject=f"[Duty manager - BACKUP] Unacknowledged escalation: {', '.join(item.verdict.categories) or 'comment'}",
+            subject=f"[Duty manager - BACKUP] Unacknowledged {_what(item)}: {', '.join(item.verdict.categories) or 'comment'}",
             message=_page_body(item, backup=True, primary=shift.user if shift else None),
             from_email=None,
             recipient_list=[backup.email],
@@ -196,7 +240,8 @@ def safeguarding_refer(*, item: QueueItem, user, reason: str = "") -> bool:
     """Send the evidence to SAFEGUARDING_EMAIL once; record safeguarding_referred_at.
 
     Runs inside the caller's transaction; the conditional UPDATE makes a second referral a
-    no-op (returns False). The comment itself is kept: decisions refuse to delete it.
+    no-op (returns False). The comment itself is kept: decisions refuse to delete it. A
+    referral made out of hours also rings the duty manager's pager after commit.
     """
     now = timezone.now()
     won = QueueItem.objects.filter(pk=item.pk, safeguarding_referred_at__isnull=True).update(
@@ -204,6 +249,7 @@ def safeguarding_refer(*, item: QueueItem, user, reason: str = "") -> bool:
     )
     if not won:
         return False
+    item.escalation = Verdict.Escalation.SAFEGUARDING
     comment = item.comment
     send_mail(
         subject=f"Safeguarding concern from social media ({comment.get_platform_display()})",
@@ -216,4 +262,6 @@ def safeguarding_refer(*, item: QueueItem, user, reason: str = "") -> bool:
         data={"to": settings.SAFEGUARDING_EMAIL, "reason": reason},
     )
     item.safeguarding_referred_at = now
+    if pages_duty_manager(item, received_at=comment.received_at, calendar=published_calendar()):
+        doorbells.queueitem_page(item.pk)  # out of hours: the duty manager too
     return True

@@ -16,16 +16,17 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts import roles
 from audit.services import audit_record
 from moderation import doorbells
 from moderation.decisions import notify
 from moderation.decisions.actions import ActionNotSupported, platform_action_request
 from moderation.models import Author, Decision, PlatformAction, QueueItem, Verdict
 from moderation.platforms.capabilities import capability
+from moderation.triage.queue import queue_item_escalate
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,17 @@ class NotReversible(DecisionError):
     pass
 
 
+class UndoRefused(DecisionError):
+    """This person may not undo that decision: it is a colleague's and they are not a duty
+    manager. The views answer 403."""
+
+
+# How a person may undo a decision (``undo_right``): their own (or an automatic rule's), or
+# as a duty manager overriding a colleague's, which needs a recorded reason.
+UNDO_OWN = "own"
+UNDO_OVERRIDE = "override"
+
+
 def _closed_message(item: QueueItem) -> str:
     item.refresh_from_db()
     last = (
@@ -94,6 +106,17 @@ def is_evidence(item: QueueItem) -> bool:
         or verdict.escalation == Verdict.Escalation.SAFEGUARDING
         or verdict.signpost == Verdict.Signpost.CRISIS
         or bool(EVIDENCE_CATEGORIES & set(verdict.categories))
+    )
+
+
+def approve_needs_reason(item: QueueItem) -> bool:
+    """Approving closes the item and leaves the comment up. For an escalated one
+    (safeguarding, crisis, urgent, duty manager: by the engine or by an officer) that is a
+    judgement somebody must be able to read later, so it needs a reason."""
+    return (
+        item.escalation != Verdict.Escalation.NONE
+        or item.verdict.escalation != Verdict.Escalation.NONE
+        or is_evidence(item)
     )
 
 
@@ -130,6 +153,10 @@ def decision_make(
         raise DecisionError("Choose whom to escalate to: the duty manager or safeguarding.")
     if kind == Kind.NOTE and not reason.strip():
         raise DecisionError("Write the note first.")
+    if kind == Kind.APPROVE and not reason.strip() and approve_needs_reason(item):
+        raise DecisionError(
+            "This is an escalated item (safeguarding, crisis or urgent): approving it needs a reason, which is recorded."
+        )
     platform_kinds = PLATFORM_KINDS.get(kind, ())
     if kind == Kind.BLOCK:
         _check_supported(item, required=("block",))
@@ -141,15 +168,9 @@ def decision_make(
 
     now = timezone.now()
     with transaction.atomic():
+        status_before = ""
         if kind in CLOSING:
-            won = QueueItem.objects.filter(
-                Q(claimed_by__isnull=True) | Q(claimed_by=user), pk=item.pk
-            ).exclude(status=QueueItem.Status.DECIDED).update(
-                status=QueueItem.Status.DECIDED, decided_at=now,
-                claimed_by=user, claimed_at=Coalesce(F("claimed_at"), Value(now)),
-            )
-            if not won:
-                raise AlreadyDecided(_closed_message(item))
+            status_before = _item_close(item=item, user=user, now=now)
         decision = Decision.objects.create(
             comment=item.comment,
             kind=kind,
@@ -159,6 +180,7 @@ def decision_make(
             escalate_to=escalate_to if kind == Kind.ESCALATE else "",
             verdict=item.verdict,
             ruleset_version=item.verdict.ruleset_version,
+            item_status_before=status_before,
         )
         payload = {"message": decision.reply_text} if kind == Kind.REPLY else None
         actions = [
@@ -181,6 +203,21 @@ def decision_make(
     return Outcome(decision=decision, item=item, actions=actions)
 
 
+def _item_close(*, item: QueueItem, user, now) -> str:
+    """Close the item for ``user``'s decision: a conditional UPDATE that one officer wins
+    (AlreadyDecided for the other). Returns the status it had, open or claimed (by ``user``),
+    for undo to put back. Closing an open item claims it for the decider as well."""
+    if QueueItem.objects.filter(pk=item.pk, status=QueueItem.Status.OPEN, claimed_by__isnull=True).update(
+        status=QueueItem.Status.DECIDED, decided_at=now, claimed_by=user, claimed_at=now,
+    ):
+        return QueueItem.Status.OPEN
+    if QueueItem.objects.filter(pk=item.pk, status=QueueItem.Status.CLAIMED, claimed_by=user).update(
+        status=QueueItem.Status.DECIDED, decided_at=now,
+    ):
+        return QueueItem.Status.CLAIMED
+    raise AlreadyDecided(_closed_message(item))
+
+
 def _author_effects(item: QueueItem, kind: str, now) -> None:
     author_id = item.comment.author_id
     if author_id is None:
@@ -193,9 +230,11 @@ def _author_effects(item: QueueItem, kind: str, now) -> None:
 
 def _escalate(*, item: QueueItem, user, to: str, reason: str) -> None:
     if to == Verdict.Escalation.DUTY_MANAGER:
-        QueueItem.objects.filter(pk=item.pk).update(escalation=to, priority=QueueItem.PRIORITY_ESCALATION)
+        queue_item_escalate(item=item, escalation=to)
         doorbells.queueitem_page(item.pk)
-    elif not notify.safeguarding_refer(item=item, user=user, reason=reason):
+    elif notify.safeguarding_refer(item=item, user=user, reason=reason):
+        queue_item_escalate(item=item, escalation=to)
+    else:
         raise DecisionError("Already referred to safeguarding.")
 
 
@@ -225,14 +264,43 @@ def item_release(*, item: QueueItem, user) -> QueueItem:
     return item
 
 
-def decision_undo(*, item: QueueItem, decision: Decision, user) -> Outcome:
+def undo_right(*, decision: Decision, user) -> str | None:
+    """How ``user`` may undo ``decision``: UNDO_OWN, UNDO_OVERRIDE or None (not at all).
+
+    An officer undoes only their own decisions: undoing a colleague's silently reverses
+    their judgement and leaves the item claimed by the wrong person. An automatic rule's
+    decision is nobody's, so any officer may undo it (reviewing those is triage). A duty
+    manager may override a colleague's decision, with a reason (decision_undo enforces it).
+    """
+    if decision.automatic or decision.decided_by_id == user.pk:
+        return UNDO_OWN
+    if user.has_perm(roles.HANDLE_ESCALATIONS):
+        return UNDO_OVERRIDE
+    return None
+
+
+def undo_refusal(decision: Decision) -> str:
+    who = decision.decided_by.label if decision.decided_by else "the person"
+    return f"Only {who}, who made it, or a duty manager can undo it."
+
+
+def decision_undo(*, item: QueueItem, decision: Decision, user, reason: str = "") -> Outcome:
     """Undo a reversible decision (hide -> unhide, approve) and put the item back in the queue.
 
     Only the latest closing decision on the item can be undone, once (Decision.undoes is
-    one-to-one: a second undo loses on the unique constraint).
+    one-to-one: a second undo loses on the unique constraint), and only by whoever may
+    (``undo_right``): UndoRefused otherwise, and a duty manager's override without a
+    reason is a DecisionError; either way nothing is written.
     """
     if decision.kind not in REVERSIBLE or decision.comment_id != item.comment_id:
         raise NotReversible("Only hide and approve can be undone.")
+    right = undo_right(decision=decision, user=user)
+    if right is None:
+        raise UndoRefused(undo_refusal(decision))
+    reason = reason.strip()
+    overridden = decision.decided_by if right == UNDO_OVERRIDE else None
+    if overridden is not None and not reason:
+        raise DecisionError(f"Say why you are overriding {overridden.label}'s decision: the reason is recorded.")
     latest = (
         Decision.objects.filter(comment_id=item.comment_id, kind__in=list(CLOSING) + [Kind.UNDO])
         .order_by("-created_at", "-id")
@@ -247,23 +315,39 @@ def decision_undo(*, item: QueueItem, decision: Decision, user) -> Outcome:
             with transaction.atomic():
                 undo = Decision.objects.create(
                     comment=item.comment, kind=Kind.UNDO, decided_by=user, undoes=decision,
-                    reason=f"Undo {decision.get_kind_display().lower()}", verdict=item.verdict,
+                    reason=reason or f"Undo {decision.get_kind_display().lower()}", verdict=item.verdict,
                     ruleset_version=item.verdict.ruleset_version,
                 )
         except IntegrityError:
             raise NotReversible("Already undone.") from None
-        QueueItem.objects.filter(pk=item.pk, status=QueueItem.Status.DECIDED).update(
-            status=QueueItem.Status.CLAIMED, claimed_by=user, claimed_at=timezone.now(), decided_at=None
-        )
+        _item_reopen(item=item, decision=decision, user=user)
         actions = [platform_action_request(comment=item.comment, kind=k, decision=undo) for k in platform_kinds]
         if decision.kind == Kind.HIDE and item.comment.author_id:
             Author.objects.filter(pk=item.comment.author_id, strikes__gt=0).update(strikes=F("strikes") - 1)
+        data = {"undoes": decision.pk, "decision": undo.pk, "override": overridden is not None}
+        if overridden is not None:
+            data.update(overridden=overridden.username, reason=reason)
         audit_record(
-            verb="decision.undo", actor=user, comment=item.comment, target=f"queueitem:{item.pk}",
-            ruleset_version=item.verdict.ruleset_version, data={"undoes": decision.pk, "decision": undo.pk},
+            verb="decision.undo_override" if overridden is not None else "decision.undo",
+            actor=user, comment=item.comment, target=f"queueitem:{item.pk}",
+            ruleset_version=item.verdict.ruleset_version, data=data,
         )
     item.refresh_from_db()
     return Outcome(decision=undo, item=item, actions=actions)
+
+
+def _item_reopen(*, item: QueueItem, decision: Decision, user) -> None:
+    """Put the item back as ``decision`` found it: open (unclaimed), or claimed by the same
+    person since the same time (the decided row keeps the claim). Its escalation and due
+    times were never changed by closing it, so it is due exactly as before. A decision
+    recorded before the status was kept reopens claimed by the person undoing it."""
+    decided = QueueItem.objects.filter(pk=item.pk, status=QueueItem.Status.DECIDED)
+    if decision.item_status_before == QueueItem.Status.OPEN:
+        decided.update(status=QueueItem.Status.OPEN, claimed_by=None, claimed_at=None, decided_at=None)
+    elif decision.item_status_before == QueueItem.Status.CLAIMED:
+        decided.update(status=QueueItem.Status.CLAIMED, decided_at=None)
+    else:
+        decided.update(status=QueueItem.Status.CLAIMED, claimed_by=user, claimed_at=timezone.now(), decided_at=None)
 
 
 @dataclass

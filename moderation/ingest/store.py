@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -37,6 +37,7 @@ class UpsertResult:
     comment: Comment
     created: bool
     text_changed: bool
+    stale: bool = False  # an older copy than the one stored: recorded, not applied
 
 
 def _field(value: str, max_length: int) -> str:
@@ -56,17 +57,33 @@ def _author_upsert(*, platform: str, external_id: str, handle: str, name: str) -
     return author
 
 
+def not_older_than(version: dt.datetime | None) -> Q:
+    """Comments whose stored text is not newer than a copy of version ``version``: the copy
+    may replace it. An equal version may (two edits in one second of a platform's clock,
+    delivered in order); an unversioned copy only replaces an unversioned text."""
+    if version is None:
+        return Q(source_version_at__isnull=True)
+    return Q(source_version_at__isnull=True) | Q(source_version_at__lte=version)
+
+
 def comment_upsert(*, channel: Channel, incoming: IncomingComment, received_at: dt.datetime | None = None) -> UpsertResult:
     """Insert or update one comment, idempotently on (platform, external id).
 
     A new comment, or an edit that changes the text, is classified: the classify task is
     enqueued after commit. A redelivery with the same text changes nothing and enqueues
     nothing. Our own page's replies are stored for the thread view but never classified.
+
+    Copies are ordered by ``incoming.source_version_at``, not by arrival: a different text
+    replaces the stored one only when its copy is not older, which the UPDATE itself checks
+    (so two deliveries racing cannot both win, nor the older one win last). An older copy
+    changes nothing and is recorded: a ``comment.stale_copy_ignored`` audit event and a log
+    line. A newer copy with the same text only moves the stored version on.
     """
     text, altered = storable_text(incoming.text)
     raw = storable_json(incoming.raw or {})
     external_id = _field(incoming.external_id, 200)
     parent_external_id = _field(incoming.parent_external_id, 200)
+    version = incoming.source_version_at
     now = received_at or timezone.now()
     with transaction.atomic():
         author = _author_upsert(
@@ -90,7 +107,9 @@ def comment_upsert(*, channel: Channel, incoming: IncomingComment, received_at: 
             permalink=_field(incoming.permalink, 1000),
             raw=raw,
             is_own=incoming.is_own,
+            source_version_at=version,
         )
+        stale = False
         try:
             with transaction.atomic():
                 comment = Comment.objects.create(
@@ -98,16 +117,25 @@ def comment_upsert(*, channel: Channel, incoming: IncomingComment, received_at: 
                 )
             created, changed = True, True
         except IntegrityError:
-            # Someone (a webhook and a poll racing) inserted it first: lock it and compare.
-            comment = Comment.objects.select_for_update().get(platform=channel.platform, external_id=external_id)
+            # Someone (a webhook and a poll racing, or an earlier copy) stored it first.
             created = False
-            changed = comment.text != text
-            if changed:
-                Comment.objects.filter(pk=comment.pk).update(
-                    text=text, text_altered=altered, raw=raw, edited_upstream_at=now, revision=F("revision") + 1
+            stored = Comment.objects.filter(platform=channel.platform, external_id=external_id)
+            changed = bool(
+                stored.filter(not_older_than(version)).exclude(text=text).update(
+                    text=text, text_altered=altered, raw=raw, edited_upstream_at=now, revision=F("revision") + 1,
+                    source_version_at=version,
                 )
-                comment.refresh_from_db()
+            )
+            comment = stored.get()
+            if changed:
                 audit_record(verb="comment.edited_upstream", system_actor=f"platform:{channel.platform}", comment=comment)
+            elif comment.text != text:
+                stale = True
+                _stale_copy_record(comment, version)
+            elif version is not None:
+                # The same text, maybe from a newer copy: an older one must count as older still.
+                stored.filter(Q(source_version_at__isnull=True) | Q(source_version_at__lt=version)).update(
+                    source_version_at=version)
         if created:
             # Replies that arrived before their parent are linked now.
             Comment.objects.filter(
@@ -115,7 +143,20 @@ def comment_upsert(*, channel: Channel, incoming: IncomingComment, received_at: 
             ).update(parent=comment)
         if changed and not comment.is_own:
             doorbells.comment_classify(comment.pk)
-    return UpsertResult(comment=comment, created=created, text_changed=changed)
+    return UpsertResult(comment=comment, created=created, text_changed=changed, stale=stale)
+
+
+def _stale_copy_record(comment: Comment, version: dt.datetime | None) -> None:
+    """An older copy of ``comment`` with another text arrived (a late or repeated webhook, a
+    slow poll): kept out of the comment, and said so in the audit trail and the log."""
+    stored = comment.source_version_at
+    audit_record(
+        verb="comment.stale_copy_ignored", system_actor=f"platform:{comment.platform}", comment=comment,
+        data={"revision": comment.revision, "copy_version_at": version.isoformat() if version else None,
+              "stored_version_at": stored.isoformat() if stored else None},
+    )
+    log.info("comment %s (%s:%s): an older copy (version %s, stored %s, revision %s) was not applied",
+             comment.pk, comment.platform, comment.external_id, version, stored, comment.revision)
 
 
 def comment_mark_deleted_upstream(*, platform: str, external_id: str) -> Comment | None:
@@ -162,17 +203,36 @@ def comments_upsert_batch(*, channel: Channel, incomings, received_at: dt.dateti
     latest: dict[str, object] = {}
     for incoming in incomings:  # a page may carry the same comment twice (edits, boundaries)
         key = _field(incoming.external_id, 200)
-        if key:
+        if key and not _older(incoming.source_version_at, getattr(latest.get(key), "source_version_at", None)):
             latest[key] = incoming
     if not latest:
         return []
-    existing = dict(
-        Comment.objects.filter(platform=platform, external_id__in=list(latest)).values_list("external_id", "text")
-    )
+    existing = {
+        external_id: (text, version)
+        for external_id, text, version in Comment.objects.filter(platform=platform, external_id__in=list(latest))
+        .values_list("external_id", "text", "source_version_at")
+    }
     fresh = {k: v for k, v in latest.items() if k not in existing}
-    changed = [v for k, v in latest.items() if k in existing and existing[k] != storable_text(v.text)[0]]
-    for incoming in changed:  # edits: the per-row path bumps the revision and audits
+    changed = {k: v for k, v in latest.items() if k in existing and existing[k][0] != storable_text(v.text)[0]}
+    for incoming in changed.values():  # edits, and older copies: the per-row path decides, bumps or records
         comment_upsert(channel=channel, incoming=incoming, received_at=now)
+    # The same text from a newer copy: the stored version moves on (rare: a platform that
+    # dates edits, or a comment stored before versions were), so an older copy that comes
+    # later still counts as older. Conditional, like comment_upsert's.
+    newer = {k: v.source_version_at for k, v in latest.items()
+             if k in existing and k not in changed and v.source_version_at is not None
+             and (existing[k][1] is None or v.source_version_at > existing[k][1])}
+    if newer:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE moderation_comment AS c SET source_version_at = v.at
+                FROM unnest(%s::text[], %s::timestamptz[]) AS v(external_id, at)
+                WHERE c.platform = %s AND c.external_id = v.external_id
+                  AND (c.source_version_at IS NULL OR c.source_version_at < v.at)
+                """,
+                [list(newer), list(newer.values()), platform],
+            )
     if not fresh:
         return []
     author_ids = _authors_upsert(platform, fresh.values())
@@ -186,7 +246,7 @@ def comments_upsert_batch(*, channel: Channel, incomings, received_at: dt.dateti
             thread_external_id=_field(incoming.thread_external_id, 200),
             text=text, text_altered=altered, created_upstream=incoming.created_upstream,
             permalink=_field(incoming.permalink, 1000), raw=storable_json_text(incoming.raw or {}),
-            is_own=bool(incoming.is_own), received_at=now,
+            is_own=bool(incoming.is_own), received_at=now, source_version_at=incoming.source_version_at,
         ))
     try:
         with transaction.atomic():
@@ -216,6 +276,13 @@ def comments_upsert_batch(*, channel: Channel, incomings, received_at: dt.dateti
     if to_judge and ring:
         doorbells.comments_classify(to_judge)
     return to_judge
+
+
+def _older(version, than) -> bool:
+    """Whether a copy of ``version`` is older than one of ``than`` (None: not known, oldest)."""
+    if than is None:
+        return False
+    return version is None or version < than
 
 
 def _authors_upsert(platform: str, incomings) -> dict[str, int]:

@@ -81,7 +81,14 @@ class NotSupported(PermanentError):
 @dataclass(frozen=True)
 class IncomingComment:
     """A platform comment, normalised: what every client's ``fetch_since`` and
-    ``parse_webhook`` return, and what moderation/ingest stores."""
+    ``parse_webhook`` return, and what moderation/ingest stores.
+
+    ``source_version_at`` is the platform's own time for this copy's text, so copies can be
+    ordered whatever order they arrive in: when the text was written or last edited as far
+    as the copy says (Facebook: ``created_time`` for an ``add`` or a polled copy, the
+    change's time for ``edited``; Instagram: ``timestamp``, or the webhook entry's ``time``;
+    YouTube: ``updatedAt``; X: ``created_at``, as a post's text never changes under its
+    id). None when the copy does not say."""
 
     external_id: str
     text: str
@@ -94,6 +101,7 @@ class IncomingComment:
     permalink: str = ""
     raw: dict | None = None
     is_own: bool = False
+    source_version_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from moderation.platforms.base import (
@@ -36,6 +37,7 @@ OLDER_POSTS_MAX = 500
 def _incoming(item: dict, *, page_id: str, post_id: str) -> IncomingComment:
     author = item.get("from") or {}
     parent = (item.get("parent") or {}).get("id", "")
+    created = parse_time(item.get("created_time"))
     return IncomingComment(
         external_id=str(item.get("id", "")),
         text=str(item.get("message", "")),
@@ -43,11 +45,14 @@ def _incoming(item: dict, *, page_id: str, post_id: str) -> IncomingComment:
         author_name=str(author.get("name", "")),
         parent_external_id=str(parent),
         thread_external_id=post_id,
-        created_upstream=parse_time(item.get("created_time")),
+        created_upstream=created,
         permalink=str(item.get("permalink_url", "")),
         raw=item,
         # The Page's own replies come back too: stored for the thread, never moderated.
         is_own=str(author.get("id", "")) == page_id,
+        # Graph has no edit time for a comment, so a polled copy is as old as the comment:
+        # it never replaces an edit a webhook brought, and replaces another copy of that age.
+        source_version_at=created,
     )
 
 
@@ -156,12 +161,24 @@ class FacebookClient(GraphClient):
         return body if isinstance(body, dict) else {"result": body}
 
 
+def _change_version(verb: str, *, created, changed_at):
+    """The version of the text a feed change carries. An ``add`` is the comment as first
+    posted, whenever it is delivered (a retry comes with a new ``entry[].time``): its
+    ``created_time``. An edit is as new as the change (``entry[].time``), and always newer
+    than the comment it edits, whatever ``created_time`` says."""
+    if verb == "add":
+        return created
+    candidates = [t for t in (changed_at, created and created + dt.timedelta(microseconds=1)) if t is not None]
+    return max(candidates) if candidates else None
+
+
 def parse_page_webhook(payload: dict) -> list[WebhookEvent]:
     """object "page", field "feed", item "comment" (README §2.2): add/edited -> upsert,
     remove -> delete, hide/unhide -> the comment's upstream hidden state."""
     events = []
     for entry in payload.get("entry") or []:
         page_id = str(entry.get("id", ""))
+        changed_at = parse_time(entry.get("time"))
         for change in entry.get("changes") or []:
             if change.get("field") != "feed":
                 continue
@@ -184,6 +201,7 @@ def parse_page_webhook(payload: dict) -> list[WebhookEvent]:
             author_id = str(author.get("id") or value.get("sender_id") or "")
             post_id = str(value.get("post_id", ""))
             parent_id = str(value.get("parent_id", ""))
+            created = parse_time(value.get("created_time"))
             events.append(WebhookEvent("facebook", page_id, "upsert", comment=IncomingComment(
                 external_id=comment_id,
                 text=str(value.get("message", "")),
@@ -192,8 +210,9 @@ def parse_page_webhook(payload: dict) -> list[WebhookEvent]:
                 # parent_id == post_id for top-level comments (README §2.2).
                 parent_external_id="" if parent_id == post_id else parent_id,
                 thread_external_id=post_id,
-                created_upstream=parse_time(value.get("created_time")),
+                created_upstream=created,
                 raw=value,
                 is_own=author_id == page_id,
+                source_version_at=_change_version(verb, created=created, changed_at=changed_at),
             )))
     return events

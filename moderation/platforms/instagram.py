@@ -39,6 +39,7 @@ def _incoming(item: dict, *, account_id: str, media_id: str, permalink: str, par
     author = item.get("from") or {}
     author_id = str(author.get("id", ""))
     username = str(author.get("username") or item.get("username") or "")
+    created = parse_time(item.get("timestamp"))
     return IncomingComment(
         external_id=str(item.get("id", "")),
         text=str(item.get("text", "")),
@@ -46,10 +47,12 @@ def _incoming(item: dict, *, account_id: str, media_id: str, permalink: str, par
         author_handle=username,
         parent_external_id=str(item.get("parent_id") or parent_id or ""),
         thread_external_id=media_id,
-        created_upstream=parse_time(item.get("timestamp")),
+        created_upstream=created,
         permalink=permalink,  # comments have no permalink: link to the media (README §3.2)
         raw={k: v for k, v in item.items() if k != "replies"},
         is_own=author_id == account_id,
+        # Instagram comments cannot be edited: every copy is of the comment as posted.
+        source_version_at=created,
     )
 
 
@@ -227,5 +230,7 @@ def parse_instagram_webhook(payload: dict) -> list[WebhookEvent]:
                 created_upstream=parse_time(entry.get("time")),
                 raw=value,
                 is_own=author_id == account_id or str(author.get("self_ig_scoped_id", "")) == account_id,
+                # The value has no time of its own; the entry's is when Meta sent the change.
+                source_version_at=parse_time(entry.get("time")),
             )))
     return events

@@ -58,6 +58,9 @@ def _incoming(tweet: dict, users: dict, *, account_id: str) -> IncomingComment:
         permalink=f"https://x.com/{username}/status/{tweet.get('id')}" if username else "",
         raw=tweet,
         is_own=author_id == account_id,
+        # An edited post gets a new id (edit_history_tweet_ids), so a post's text never
+        # changes under its id: every copy has the version of its creation.
+        source_version_at=parse_time(tweet.get("created_at")),
     )
 
 
@@ -192,6 +195,7 @@ def parse_x_webhook(payload: dict) -> list[WebhookEvent]:
             permalink=f"https://x.com/{screen}/status/{tweet.get('id_str')}" if screen else "",
             raw=tweet,
             is_own=author_id == account_id,
+            source_version_at=parse_time(tweet.get("created_at")),
         )))
     for deleted in payload.get("tweet_delete_events") or []:
         status = deleted.get("status") or {}

@@ -68,6 +68,8 @@ def _incoming(comment: dict, *, account_id: str) -> IncomingComment:
         permalink=f"https://www.youtube.com/watch?v={video_id}&lc={comment.get('id', '')}" if video_id else "",
         raw=comment,
         is_own=author_id == account_id,
+        # updatedAt is when the comment was last updated (README §4.1): it orders two copies.
+        source_version_at=parse_time(snippet.get("updatedAt")) or published,
     )
 
 

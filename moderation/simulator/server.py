@@ -488,7 +488,7 @@ class Handler(BaseHTTPRequestHandler):
         snippet = {"channelId": c.account_id, "videoId": c.thread_id, "textDisplay": c.text, "textOriginal": c.text,
                    "authorDisplayName": c.author_name, "authorChannelId": {"value": c.author_id},
                    "canRate": True, "viewerRating": "none", "likeCount": 0,
-                   "publishedAt": _iso(c.created), "updatedAt": _iso(c.created)}
+                   "publishedAt": _iso(c.created), "updatedAt": _iso(c.updated or c.created)}
         if c.parent_id:
             snippet["parentId"] = c.parent_id
         return {"kind": "youtube#comment", "id": c.id, "snippet": snippet}

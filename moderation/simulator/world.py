@@ -36,6 +36,7 @@ class SimComment:
     text: str
     created: float
     parent_id: str = ""
+    updated: float | None = None  # the last edit (YouTube's updatedAt)
     hidden: bool = False
     deleted: bool = False
     moderation_status: str = "published"  # YouTube: published | heldForReview | rejected
@@ -183,6 +184,7 @@ class World:
         with self.lock:
             _, comment = self.find_comment(platform, comment_id)
             comment.text = text
+            comment.updated = self._now(None)
             return comment
 
     # --- OAuth tokens ----------------------------------------------------------------------

@@ -27,6 +27,7 @@ from audit.text import storable_json_text
 from moderation import doorbells
 from moderation.bulk import copy_rows
 from moderation.decisions.automatic import apply_automatic
+from moderation.decisions.notify import pages_duty_manager
 from moderation.models import Comment, QueueItem, Verdict
 from moderation.triage.history import author_histories, author_history_for
 from moderation.triage.queue import needs_person, queue_item_fields
@@ -34,6 +35,8 @@ from policy.selectors import published_matcher
 
 # What judging a comment reads of it (and the queue items and decisions made for it).
 JUDGED_FIELDS = ("platform", "channel_id", "author_id", "text", "received_at", "revision")
+# What a new verdict changes on an existing queue item (an edit re-judged).
+REFRESHED = ("verdict", "needs_reply", "escalation", "priority", "first_look_due", "reply_due", "action", "categories")
 
 
 def comments_classify(*, comment_ids: list[int]) -> dict[str, int]:
@@ -119,9 +122,9 @@ def _queue_items_write(pairs, matcher, *, rejudged: set[int]) -> int:
     """Queue items for new verdicts that need a person, inside the caller's transaction and
     under its comment locks: created (due times from the rule set's calendar, no queries),
     or, for a comment judged before that already has one, pointed at the new verdict and
-    re-opened (an edit needs a fresh look, whatever happened before; its due times stay
-    those of its arrival). Then automatic decisions (which close what they settle) and
-    duty-manager pages after commit."""
+    re-opened (an edit needs a fresh look, whatever happened before; it is due as the new
+    verdict's escalation makes it, counted from its arrival). Then automatic decisions
+    (which close what they settle) and duty-manager pages after commit."""
     if not pairs:
         return 0
     candidates = [c.pk for c, _ in pairs if c.pk in rejudged]
@@ -136,19 +139,20 @@ def _queue_items_write(pairs, matcher, *, rejudged: set[int]) -> int:
             new.append(item)
         else:
             item.comment = comment
-            for name in ("verdict", "priority", "needs_reply", "escalation", "action", "categories"):
+            for name in REFRESHED:
                 setattr(item, name, fields[name])
             item.status, item.claimed_by, item.claimed_at, item.decided_at = QueueItem.Status.OPEN, None, None, None
             refreshed.append(item)
     for item in refreshed:
         QueueItem.objects.filter(pk=item.pk).update(
-            verdict=item.verdict, priority=item.priority, needs_reply=item.needs_reply, escalation=item.escalation,
-            action=item.action, categories=item.categories, status=item.status, claimed_by=None, claimed_at=None,
-            decided_at=None,
+            **{name: getattr(item, name) for name in REFRESHED},
+            status=QueueItem.Status.OPEN, claimed_by=None, claimed_at=None, decided_at=None,
         )
     items = QueueItem.objects.bulk_create(new) + refreshed
     apply_automatic([(item.verdict, item) for item in items])
     for item in items:
-        if item.escalation == Verdict.Escalation.DUTY_MANAGER and item.notified_at is None:
+        if item.notified_at is None and pages_duty_manager(
+            item, received_at=item.comment.received_at, calendar=matcher.calendar
+        ):
             doorbells.queueitem_page(item.pk)
     return len(items)

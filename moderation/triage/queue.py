@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from moderation.models import Comment, QueueItem, Verdict
 from moderation.triage import sla
 
@@ -19,32 +21,41 @@ def needs_person(verdict) -> bool:
     )
 
 
-def queue_item_fields(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> dict:
-    """A new queue item's fields for a verdict that needs a person: pure Python, no queries
-    (the due times come from the rule set's calendar), so a batch can bulk_create them."""
-    needs_reply = verdict.signpost != Verdict.Signpost.NONE
-    if verdict.escalation != Verdict.Escalation.NONE:
+def queue_item_sla(*, received_at: dt.datetime, escalation: str, action: str, needs_reply: bool, calendar,
+                   first_look_minutes: int | None = None) -> dict:
+    """A queue item's escalation, priority and due times, derived from its arrival and its
+    current escalation: the one place they are worked out, for a new item, a re-judged one
+    and an officer's escalation alike, so an item is due when an item that arrived with that
+    escalation would be (sla.py: escalations are due SLA_ESCALATION_FIRST_LOOK_MINUTES
+    wall-clock minutes after arrival, the rest the rule set's working minutes). Pure Python."""
+    if escalation != Verdict.Escalation.NONE:
         priority = QueueItem.PRIORITY_ESCALATION
-    elif verdict.action != Verdict.Action.ALLOW:
+    elif action != Verdict.Action.ALLOW:
         priority = QueueItem.PRIORITY_REMOVAL
     elif needs_reply:
         priority = QueueItem.PRIORITY_REPLY
     else:
         priority = QueueItem.PRIORITY_OTHER
-    # Service levels live in sla.py (rule set's first_look_minutes; escalations are not held
-    # until the office opens).
     if first_look_minutes is None:
         first_look_minutes = FIRST_LOOK_MINUTES["none"]
-    first_look = sla.first_look_due(
-        calendar=calendar, received_at=comment.received_at, escalation=verdict.escalation, minutes=first_look_minutes
+    return dict(
+        escalation=escalation,
+        priority=priority,
+        first_look_due=sla.first_look_due(calendar=calendar, received_at=received_at, escalation=escalation,
+                                          minutes=first_look_minutes),
+        reply_due=sla.reply_due(calendar=calendar, received_at=received_at) if needs_reply else None,
     )
+
+
+def queue_item_fields(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> dict:
+    """A new queue item's fields for a verdict that needs a person: pure Python, no queries
+    (the due times come from the rule set's calendar), so a batch can bulk_create them."""
+    needs_reply = verdict.signpost != Verdict.Signpost.NONE
     return dict(
         verdict=verdict,
-        priority=priority,
         needs_reply=needs_reply,
-        escalation=verdict.escalation,
-        first_look_due=first_look,
-        reply_due=sla.reply_due(calendar=calendar, received_at=comment.received_at) if needs_reply else None,
+        **queue_item_sla(received_at=comment.received_at, escalation=verdict.escalation, action=verdict.action,
+                         needs_reply=needs_reply, calendar=calendar, first_look_minutes=first_look_minutes),
         platform=comment.platform,
         channel_id=comment.channel_id,
         action=verdict.action,
@@ -52,29 +63,12 @@ def queue_item_fields(*, comment: Comment, verdict: Verdict, calendar, first_loo
     )
 
 
-def queue_item_refresh(*, comment: Comment, verdict: Verdict, calendar, first_look_minutes: int | None = None) -> QueueItem:
-    """Create the queue item for a verdict that needs a person, or point it at a newer verdict.
-
-    Due times count from arrival in working time (DESIGN.md, service levels): first look
-    within FIRST_LOOK_MINUTES working minutes; a reply by the end of the next working day.
-    """
-    defaults = queue_item_fields(comment=comment, verdict=verdict, calendar=calendar,
-                                 first_look_minutes=first_look_minutes)
-    priority, needs_reply = defaults["priority"], defaults["needs_reply"]
-    item, created = QueueItem.objects.get_or_create(comment=comment, defaults=defaults)
-    if not created:
-        # An edit re-judged the comment: it needs a fresh look whatever happened before.
-        QueueItem.objects.filter(pk=item.pk).update(
-            verdict=verdict,
-            priority=priority,
-            needs_reply=needs_reply,
-            escalation=verdict.escalation,
-            action=verdict.action,
-            categories=list(verdict.categories),
-            status=QueueItem.Status.OPEN,
-            claimed_by=None,
-            claimed_at=None,
-            decided_at=None,
-        )
-        item.refresh_from_db()
-    return item
+def queue_item_escalate(*, item: QueueItem, escalation: str) -> None:
+    """Set an item's escalation (an officer escalated it), with the priority and due times
+    that escalation gives (``queue_item_sla``, under the published rule set's calendar).
+    Inside the caller's transaction."""
+    QueueItem.objects.filter(pk=item.pk).update(**queue_item_sla(
+        received_at=item.comment.received_at, escalation=escalation, action=item.verdict.action,
+        needs_reply=item.needs_reply, calendar=sla.published_calendar(),
+        first_look_minutes=sla.published_first_look_minutes(),
+    ))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -15,26 +16,40 @@ from accounts.htmx import page_or_partial
 from moderation import access, selectors
 from moderation.decisions import services as decisions
 from moderation.decisions.actions import ActionNotSupported
-from moderation.triage import sla
-from moderation.forms import DecisionForm
+from moderation.forms import DecisionForm, UndoForm
 from moderation.models import Decision, Verdict
+from moderation.triage import sla
 from moderation.views.present import platform_actions, text_segments
 from policy.engine import load_default_document
+from policy.engine.verdict import REPLY_TEMPLATE_KEYS, SAFEGUARDING_TEMPLATE, reply_template_key
 from policy.selectors import get_published_document
 
-SIGNPOST_ORDER = ("complaints", "clinical", "individual_care", "crisis", "media", "legal")
+TEMPLATE_LABELS = {
+    **{s.value: s.label for s in Verdict.Signpost if s != Verdict.Signpost.NONE},
+    SAFEGUARDING_TEMPLATE: "Safeguarding (message us privately)",
+}
 
 
 def reply_templates() -> list[dict]:
-    """The signpost replies from the published rule set (the bundled default before one)."""
+    """The reply templates from the published rule set (the bundled default before one)."""
     try:
         templates = get_published_document().get("reply_templates") or {}
     except LookupError:
         templates = load_default_document().get("reply_templates") or {}
     return [
-        {"key": key, "label": Verdict.Signpost(key).label, "text": templates[key]}
-        for key in SIGNPOST_ORDER if templates.get(key)
+        {"key": key, "label": TEMPLATE_LABELS[key], "text": templates[key]}
+        for key in REPLY_TEMPLATE_KEYS if templates.get(key)
     ]
+
+
+def suggested_reply_key(item) -> str | None:
+    """Which template the reply box starts with. A safeguarding concern, whether the engine
+    said so or an officer referred it, gets the safeguarding template, never its signpost's
+    (policy.engine.verdict.reply_template_key)."""
+    verdict = item.verdict
+    safeguarding = item.safeguarding_referred_at is not None or item.escalation == Verdict.Escalation.SAFEGUARDING
+    escalation = Verdict.Escalation.SAFEGUARDING if safeguarding else verdict.escalation
+    return reply_template_key(verdict.signpost, escalation, verdict.categories)
 
 
 def _panel_context(request, item, *, error: str = "", done: Decision | None = None) -> dict:
@@ -44,7 +59,11 @@ def _panel_context(request, item, *, error: str = "", done: Decision | None = No
     closing = [d for d in history if d.kind in decisions.CLOSING or d.kind == Decision.Kind.UNDO]
     if closing and closing[-1].kind in decisions.REVERSIBLE:
         undoable = closing[-1]
+    # The panel offers only the undo the service would accept (decisions.undo_right).
+    undo_right = decisions.undo_right(decision=undoable, user=request.user) if undoable else None
     verdict = item.verdict
+    templates = reply_templates()
+    suggested = suggested_reply_key(item)
     # Unhide is offered only while our last removal stands (hide/block not undone)...
     K = Decision.Kind
     trail = [d for d in history if d.kind in (K.HIDE, K.BLOCK, K.UNHIDE, K.UNDO)]
@@ -54,14 +73,21 @@ def _panel_context(request, item, *, error: str = "", done: Decision | None = No
         "hidden": hidden,
         # Safeguarding and crisis posts are evidence (DESIGN.md): the panel says so by Delete.
         "evidence": decisions.is_evidence(item),
+        "approve_needs_reason": decisions.approve_needs_reason(item),
         "item": item,
         "comment": item.comment,
         "verdict": verdict,
         "capabilities": platform_actions(item.comment.platform),
-        "reply_templates": reply_templates(),
-        "suggested_reply": verdict.reply_template,
+        "reply_templates": templates,
+        # The text as the published rule set words it today (the dropdown's), which for a
+        # safeguarding concern is never the signpost's: see suggested_reply_key.
+        "suggested_key": suggested,
+        "suggested_reply": next((t["text"] for t in templates if t["key"] == suggested), ""),
+        "suggested_label": TEMPLATE_LABELS.get(suggested or "", ""),
         "history": history,
         "undoable": undoable,
+        "undo_right": undo_right,
+        "undo_refusal": decisions.undo_refusal(undoable) if undoable and undo_right is None else "",
         "error": error,
         "done": done,
         "first_look_state": clock.state(item.first_look_due) if item.status == "open" else None,
@@ -93,7 +119,7 @@ def comment(request, pk: int):
     return page_or_partial(request, "moderation/comment.html", "comment-detail", context)
 
 
-def _respond(request, item, *, error: str = "", done: Decision | None = None, changed: bool):
+def _respond(request, item, *, error: str = "", done: Decision | None = None, changed: bool, status: int = 200):
     """The changed fragment for htmx (the queue row or the decision panel); a redirect without."""
     if not request.htmx:
         if error:
@@ -113,10 +139,11 @@ def _respond(request, item, *, error: str = "", done: Decision | None = None, ch
             item.due = sla.item_due(item)
             item.sla_state = clock.state(item.due)
             item.sla_label = sla.STATE_LABELS[item.sla_state]
+            item.approve_needs_reason = context["approve_needs_reason"]
             template = "moderation/queue.html#queue-row"
     else:
         template = "moderation/comment.html#decision-panel"
-    response = render(request, template, context)
+    response = render(request, template, context, status=status)
     if changed:
         trigger_client_event(response, "queue-changed")
     return response
@@ -167,8 +194,15 @@ def release(request, pk: int):
 def undo(request, pk: int, decision_pk: int):
     item = access.get_queue_item_for_user(request, pk)
     decision = access.get_decision_for_user(request, item, decision_pk)
+    form = UndoForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        outcome = decisions.decision_undo(item=item, decision=decision, user=request.user)
+        outcome = decisions.decision_undo(item=item, decision=decision, user=request.user, reason=reason)
+    except decisions.UndoRefused as exc:
+        # Someone else's decision: 403, with the fragment saying whose it is for htmx.
+        if not request.htmx:
+            raise PermissionDenied(str(exc)) from None
+        return _respond(request, item, error=str(exc), changed=False, status=403)
     except (decisions.DecisionError, ActionNotSupported) as exc:
         return _respond(request, item, error=str(exc), changed=False)
     return _respond(request, outcome.item, done=outcome.decision, changed=True)

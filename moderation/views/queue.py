@@ -83,6 +83,8 @@ def queue(request):
     for item in page.items:
         item.sla_state = clock.state(item.due)
         item.sla_label = sla.STATE_LABELS[item.sla_state]
+        # An escalated row's Approve opens the reason form on the comment page instead.
+        item.approve_needs_reason = decisions.approve_needs_reason(item)
     context = {
         "form": form,
         "page": page,

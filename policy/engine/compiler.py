@@ -31,6 +31,7 @@ from .verdict import (
     AuthorHistory,
     RuleHit,
     Verdict,
+    reply_template_key,
 )
 from .working_calendar import WorkingCalendar
 
@@ -587,6 +588,7 @@ class Matcher:
             signpost = next((s for s in SIGNPOST_PRIORITY if s in signposts), "none")
         else:
             signpost = "none"
+        template = reply_template_key(signpost, escalation, categories)
         return Verdict(
             action=action,
             escalation=escalation,
@@ -594,7 +596,7 @@ class Matcher:
             categories=tuple(categories),
             rules=tuple(hits),
             auto_apply=auto_apply,
-            reply_template=self._templates.get(signpost) if signpost != "none" else None,
+            reply_template=self._templates.get(template) if template is not None else None,
             truncated=truncated,
         )
 

@@ -39,6 +39,8 @@ Schema (every key optional unless marked *required*)::
       emails: ["licb.safeguarding1@nhs.net", ...]
     reply_templates:
       <signpost>: "text"              # suggested reply for that signpost
+      safeguarding: "text"            # for any safeguarding concern, whatever its signpost:
+                                      # a private route, nothing that repeats their words
     rules:                            # required, a list
       - id: "profanity-terms"         # required, unique, [a-z0-9_-]
         category: "profanity"         # required, from the vocabulary
@@ -82,7 +84,7 @@ from .detectors import DETECTOR_KINDS
 from .splice import compile_expanded
 from .errors import RuleSetError
 from .terms import handle_term, parse_term
-from .verdict import ACTIONS, CATEGORIES, ESCALATIONS, SIGNPOSTS
+from .verdict import ACTIONS, CATEGORIES, ESCALATIONS, REPLY_TEMPLATE_KEYS, SIGNPOSTS
 
 # A document asks for "urgent"; the engine makes it "duty_manager" outside working time.
 DOC_ESCALATIONS = tuple(e for e in ESCALATIONS if e != "duty_manager")
@@ -308,7 +310,7 @@ def validate(doc: Any) -> dict:
     _str_list(own.get("emails"), "own_contacts.emails")
     templates = _mapping(doc.get("reply_templates"), "reply_templates")
     for key, text in templates.items():
-        _choice(key, SIGNPOSTS, f"reply_templates.{key}")
+        _choice(key, REPLY_TEMPLATE_KEYS, f"reply_templates.{key}")
         if not isinstance(text, str):
             _fail(f"reply_templates.{key}", "expected text")
 

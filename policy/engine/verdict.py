@@ -52,6 +52,12 @@ CONCERN_CATEGORIES = (
 )
 CATEGORIES = REMOVAL_CATEGORIES + CONCERN_CATEGORIES
 
+# Reply templates: one per signpost, and one for a safeguarding concern, which must never be
+# answered in public with a signpost's text (a child disclosing abuse used to be offered the
+# crisis helplines to post under their comment): it gets a private route instead.
+SAFEGUARDING_TEMPLATE = "safeguarding"
+REPLY_TEMPLATE_KEYS = tuple(s for s in SIGNPOSTS if s != "none") + (SAFEGUARDING_TEMPLATE,)
+
 ACTION_RANK = {a: i for i, a in enumerate(ACTIONS)}
 # When two rules disagree the more specific route wins: a crisis post needs the crisis
 # signpost even when it is also a complaint; legal and media go to their own teams.
@@ -114,3 +120,11 @@ class Verdict:
             "reply_template": self.reply_template,
             "truncated": self.truncated,
         }
+
+
+def reply_template_key(signpost: str, escalation: str, categories: tuple[str, ...] | list[str]) -> str | None:
+    """The reply template offered for a verdict: the safeguarding one for any safeguarding
+    concern (whatever its signpost says), else the signpost's; None when there is none."""
+    if escalation == "safeguarding" or "safeguarding" in categories:
+        return SAFEGUARDING_TEMPLATE
+    return None if signpost == "none" else signpost

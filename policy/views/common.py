@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.shortcuts import render
 from django.template.response import TemplateResponse
 
 from policy import selectors
@@ -41,3 +42,17 @@ def editable(version: RuleSetVersion) -> bool:
 def frozen_response(request, version: RuleSetVersion):
     """409: the version is published or archived (the service and the database refuse too)."""
     return TemplateResponse(request, "policy/frozen.html", {"version": version}, status=409)
+
+
+def confirm_page(request, *, title: str, message: str, action: str, button: str, cancel_url: str,
+                 danger: bool = False, form=None):
+    """The no-JavaScript confirmation step of a dangerous action: a page whose form posts
+    ``confirm=1`` to ``action`` (htmx posts it itself after hx-confirm). Changes nothing."""
+    return render(request, "policy/confirm.html", {
+        "title": title, "message": message, "action": action, "button": button,
+        "button_class": "danger" if danger else "", "cancel_url": cancel_url, "form": form,
+    })
+
+
+def confirmed(request) -> bool:
+    return request.method == "POST" and request.POST.get("confirm") == "1"

@@ -20,7 +20,7 @@ from accounts.htmx import page_or_partial
 from policy import selectors, services
 from policy.engine import RuleSetError
 from policy.forms import SECTION_FORMS, RuleForm, TermListForm
-from policy.views.common import editable, frozen_response, version_or_404
+from policy.views.common import confirm_page, confirmed, editable, frozen_response, version_or_404
 
 SECTION_TITLES = {
     "rules": "Rules",
@@ -245,13 +245,25 @@ def version_section(request, number: int, section: str):
     return trigger_client_event(response, "ruleset-changed") if saved else response
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required(roles.MANAGE_POLICY)
 def rule_delete(request, number: int, rule_id: str):
+    """GET, or a POST without confirm=1 (the form without JavaScript), asks first; with
+    JavaScript htmx has asked (hx-confirm) and posts confirm=1."""
     version = version_or_404(number)
     _rule_index(version, rule_id)  # 404 for an unknown rule
     if not editable(version):
         return frozen_response(request, version)
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            title=f"Delete the rule {rule_id} from v{number}?",
+            message=f"It stops judging comments when v{number} is published. Until then you can add it back by hand.",
+            action=reverse("policy:rule_delete", args=[number, rule_id]),
+            button="Delete the rule",
+            danger=True,
+            cancel_url=reverse("policy:rule_edit", args=[number, rule_id]),
+        )
 
     def change(doc: dict) -> dict:
         return {**doc, "rules": [r for r in doc["rules"] if r.get("id") != rule_id]}

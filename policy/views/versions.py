@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -15,9 +15,9 @@ from accounts.access import role_required
 from accounts.htmx import page_or_partial
 from policy import selectors, services
 from policy.engine import RuleSetError
-from policy.forms import ImportForm, NewDraftForm
+from policy.forms import ImportForm, NewDraftForm, PublishForm
 from policy.models import RuleSetVersion
-from policy.views.common import version_or_404
+from policy.views.common import confirm_page, confirmed, version_or_404
 
 
 def _versions_context(import_form=None) -> dict:
@@ -88,15 +88,46 @@ def version_export(request, number: int):
     return response
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required(roles.MANAGE_POLICY)
 def version_publish(request, number: int):
+    """Publish a draft, or roll back to an archived version, with a change note.
+
+    GET, or a POST without confirm=1 (the form without JavaScript), shows the confirmation
+    page (the note typed so far kept); with JavaScript htmx has asked (hx-confirm) and posts
+    confirm=1. A confirmed POST without a note is refused and nothing changes.
+    """
     version = version_or_404(number)
     if version.status == RuleSetVersion.Status.PUBLISHED:
         return HttpResponse(f"v{version.number} is already the published version.", status=409)
     rollback = version.status == RuleSetVersion.Status.ARCHIVED
+    previous = RuleSetVersion.objects.filter(status=RuleSetVersion.Status.PUBLISHED).first()
+    url = reverse("policy:publish", args=[version.number])
+    if confirmed(request):
+        form = PublishForm(request.POST)
+        if not form.is_valid() and request.htmx:
+            # Only a crafted request gets here (the page's note is required): ask again.
+            messages.error(request, form.errors["note"][0])
+            return HttpResponseClientRedirect(url)
+    else:
+        form = PublishForm(initial={"note": request.POST.get("note", "")})
+    if not form.is_bound or not form.is_valid():
+        if rollback:
+            title = f"Roll back to v{version.number}?"
+            message = (f"It replaces {f'v{previous.number}' if previous else 'the published version'} for every "
+                       "new comment from now on. Say why in the change note.")
+        else:
+            title = f"Publish v{version.number}?"
+            message = ("It judges every new comment from now on and can never be edited again. "
+                       "Say what changes and why in the change note.")
+        return confirm_page(
+            request, title=title, message=message, action=url, form=form, danger=rollback,
+            button=f"Roll back to v{version.number}" if rollback else f"Publish v{version.number}",
+            cancel_url=reverse("policy:version", args=[version.number]),
+        )
+    note = form.cleaned_data["note"]
     try:
-        services.ruleset_publish(version=version, actor=request.user)
+        services.ruleset_publish(version=version, actor=request.user, note=note)
     except RuleSetError as err:
         messages.error(request, f"v{version.number} cannot be published: {err}")
     else:

@@ -106,7 +106,9 @@
       else if (key === "u") { handled = click(document.querySelector("#queue-table tr.qrow-done:last-of-type"), "u"); }
     } else if (onCommentPage()) {
       var panel = document.getElementById("decision-panel");
-      if (key === "a" || key === "h" || key === "d" || key === "c" || key === "u") { handled = click(panel, key); }
+      // An escalated item's Approve is a form that needs a reason: the key opens it.
+      if (key === "a" && document.getElementById("approve-form")) { handled = openDetails("approve-form", "textarea"); }
+      else if (key === "a" || key === "h" || key === "d" || key === "c" || key === "u") { handled = click(panel, key); }
       else if (key === "r") { handled = openDetails("reply", "textarea"); }
       else if (key === "e") { handled = openDetails("escalate", "input[type=radio]"); }
       else if (key === "n") { handled = openDetails("note", "textarea"); }
@@ -123,6 +125,8 @@
     }
     var opener = evt.target.closest ? evt.target.closest("[data-help-open]") : null;
     if (opener && helpPanel()) helpPanel().showModal();
+    var opens = evt.target.closest ? evt.target.closest("[data-opens]") : null;
+    if (opens && openDetails(opens.getAttribute("data-opens"), "textarea")) evt.preventDefault();
   }, true);
 
   // Signpost templates fill the reply box; the officer can still edit the text.
@@ -139,6 +143,18 @@
     var elt = evt.detail && evt.detail.elt;
     if (elt && elt.id === "queue-poll" && document.querySelector('#queue-table input[name="items"]:checked')) {
       evt.preventDefault();
+    }
+  });
+
+  // A refused undo (a colleague's decision) answers 403 with the panel or row saying whose
+  // it is; htmx ignores error responses by default, so let that fragment (never a full
+  // page) replace its target.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var d = evt.detail;
+    if (d.xhr.status === 403 && d.target && d.target.matches("#decision-panel, tr[id^='item-']") &&
+        !/<html/i.test(d.serverResponse)) {
+      d.shouldSwap = true;
+      d.isError = false;
     }
   });
 
@@ -170,6 +186,9 @@
       if (hash === "reply") openDetails("reply", "textarea");
       else if (hash === "escalate") openDetails("escalate", "input[type=radio]");
       else if (hash === "note") openDetails("note", "textarea");
+      // #approve is no element's id: a fragment that names an element moves the focus to it
+      // (or to the body) after this handler, and the reason box must keep it.
+      else if (hash === "approve") openDetails("approve-form", "textarea");
       else if (hash === "delete") {
         var del = document.querySelector('#decision-panel [data-key="d"]');
         if (del) del.focus();

@@ -141,7 +141,8 @@ def test_admin_changes_tries_dry_runs_publishes_and_rolls_back(
     expect(page.locator("tr.rule-examples li").first).to_be_visible()
     shot(page, "06-dry-run")
 
-    # Publish from the dry-run page.
+    # Publish from the dry-run page, with a change note.
+    page.fill(".publish-after input[name=note]", "Adds shambles to the insults list")
     page.click("text=Publish v2")
     expect(page.locator("#version-head .badge")).to_have_text("Published")
     assert dict(RuleSetVersion.objects.values_list("number", "status")) == {
@@ -167,6 +168,7 @@ def test_admin_changes_tries_dry_runs_publishes_and_rolls_back(
 
     # Roll back to v1.
     page.goto(f"{live_server.url}/policy/v/1/")
+    page.fill("#version-head input[name=note]", "Back to the default while we review")
     page.click("text=Roll back to v1")
     expect(page.locator("#version-head .badge")).to_have_text("Published")
     assert dict(RuleSetVersion.objects.values_list("number", "status")) == {

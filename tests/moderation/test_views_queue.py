@@ -125,7 +125,8 @@ def test_comment_page_shows_thread_author_history_and_suggested_reply(client_for
     body = client_for(officer).get(reverse("moderation:comment", args=[comment.pk])).content.decode()
     assert "a neighbour in the thread" in body
     assert "an earlier comment by the same person" in body
-    assert "Please contact NHS 111." in body
+    # The reply box starts with the published rule set's template for the signpost.
+    assert "contact NHS 111 (online or by phone)" in body
     assert 'id="decision-panel"' in body
 
 
@@ -299,3 +300,39 @@ def test_crisis_post_warns_that_it_is_evidence(client_for, officer):
     plain = _item(text="you idiots")
     body = client_for(officer).get(reverse("moderation:comment", args=[plain.comment_id])).content.decode()
     assert 'id="evidence-note"' not in body
+
+
+# -- a search that matches nothing (issue #11: it was a 500) ------------------------------
+
+def test_search_with_no_match_shows_an_empty_queue_page_and_partial(client_for, officer):
+    _item(text="facebook rude", platform="facebook")
+    c = client_for(officer)
+    response = c.get(reverse("moderation:queue"), {"q": "nomatchxyz"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Nothing here needs a person with these filters." in body and "facebook rude" not in body
+    # every facet says 0: clicking it would still show nothing
+    assert 'data-filter="platform=facebook">Facebook <span class="count">0</span>' in body
+    # the 20-second refresh asks for the partial with the same search
+    response = c.get(reverse("moderation:queue"), {"q": "nomatchxyz", "platform": "facebook"}, **HX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<div id="queue-results"')
+    assert "Nothing here needs a person with these filters." in body
+
+
+def test_facet_counts_for_a_search_with_no_match_are_all_zero(officer):
+    from moderation import selectors
+    from moderation.triage import sla
+
+    _item(text="fb abuse", platform="facebook", categories=["abuse"])
+    clock = sla.Clock.current()
+    for search_ids in (None, []):  # the selector finds the ids itself, or the view passes none found
+        counts = selectors.queue_counts(
+            filters=selectors.QueueFilters(q="nomatchxyz", platform="facebook", category="abuse"), user=officer,
+            now=clock.now, cutoff=clock.cutoff, search_ids=search_ids,
+        )
+        assert counts == {
+            "platform": {}, "channel": {}, "action": {}, "escalation": {}, "status": {}, "sla": {},
+            "mine": 0, "total": 0, "category": {},
+        }

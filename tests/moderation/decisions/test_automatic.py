@@ -4,6 +4,7 @@ the platform or the evidence rules say less."""
 import pytest
 
 from audit.models import AuditEvent
+from moderation.decisions import services as decisions
 from moderation.decisions.automatic import apply_automatic
 from moderation.models import Decision, PlatformAction
 from tests.factories import ChannelFactory, CommentFactory, QueueItemFactory, VerdictFactory
@@ -48,3 +49,14 @@ def test_automatic_delete_falls_back_to_hide_where_the_platform_cannot_delete():
     assert decision.kind == "hide"
     item.refresh_from_db()
     assert item.status == "open"  # the rule asked for more than was done
+
+
+def test_undo_of_an_automatic_hide_puts_the_item_back_open(officer):
+    item = _item(action="hide", auto_apply=True, categories=["advertising"],
+                 rules=[{"id": "ads", "category": "advertising", "clause": "9", "spans": []}])
+    [decision] = apply_automatic([(item.verdict, item)])
+    item.refresh_from_db()
+    assert (item.status, decision.item_status_before) == ("decided", "open")
+    decisions.decision_undo(item=item, decision=decision, user=officer)
+    item.refresh_from_db()
+    assert (item.status, item.claimed_by, item.decided_at) == ("open", None, None)

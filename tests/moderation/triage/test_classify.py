@@ -127,10 +127,13 @@ def test_queue_items_automatic_decisions_and_pages_after_commit(django_capture_o
         "question-1": (30, "open", True, "none", "allow", next_morning, False),
         "profanity-1": (20, "decided", False, "none", "hide", next_morning, True),  # hidden automatically
     }
-    assert [(d.kind, d.automatic, d.reason) for d in Decision.objects.all()] == [
-        ("hide", True, "Applied automatically: abuse-directed-insult, abuse-directed-weak-insult, profanity-terms")]
+    assert [(d.kind, d.automatic, d.reason, d.item_status_before) for d in Decision.objects.all()] == [
+        ("hide", True, "Applied automatically: abuse-directed-insult, abuse-directed-weak-insult, profanity-terms",
+         "open")]
     assert list(PlatformAction.objects.values_list("kind", "status")) == [("hide", "requested")]
-    assert sorted(name for name, _ in broker.messages()) == ["moderation.tasks.platformaction_apply_task"]
+    # The safeguarding concern arrived out of hours: the duty manager is paged too (section 10).
+    assert sorted(name for name, _ in broker.messages()) == [
+        "moderation.tasks.platformaction_apply_task", "moderation.tasks.queueitem_page_task"]
     assert Author.objects.get(external_id="author-profanity").strikes == 1
     assert sorted((e.verb, e.system_actor, e.data.get("actions"), e.data.get("item_open"))
                   for e in AuditEvent.objects.exclude(verb="comment.classified")) == [

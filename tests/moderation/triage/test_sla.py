@@ -105,3 +105,77 @@ def test_queue_item_gets_the_due_times_from_sla():
     assert (item.first_look_due, item.reply_due, item.needs_reply) == (
         utc(2026, 12, 29, 9, 30), utc(2026, 12, 29, 17, 0), True
     )
+
+
+# --- the due time follows the item's escalation and state (issue #11) ----------------------
+def _queued(text="You lot are useless idiots", **verdict):
+    """A queue item made as classify makes it, arriving now."""
+    comment = CommentFactory(text=text, received_at=dt.datetime.now(tz=UTC))
+    verdict = VerdictFactory(comment=comment, **verdict)
+    return QueueItem.objects.create(comment=comment, **queue_item_fields(
+        comment=comment, verdict=verdict, calendar=sla.published_calendar(),
+        first_look_minutes=sla.published_first_look_minutes()))
+
+
+def _row_state(client, item) -> str:
+    from django.urls import reverse
+
+    body = client.get(reverse("moderation:queue")).content.decode()
+    start = body.index(f'id="item-{item.comment_id}" class="qrow sla-') + len(f'id="item-{item.comment_id}" class="qrow sla-')
+    return body[start:body.index('"', start)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("to", ["duty_manager", "safeguarding"])
+def test_escalating_makes_the_first_look_due_as_an_escalation_from_arrival(settings, client_for, officer, to):
+    from django.urls import reverse
+
+    settings.SLA_ESCALATION_FIRST_LOOK_MINUTES = 15
+    arrived = london(2026, 11, 24, 10, 0)  # a Tuesday, in working hours
+    with time_machine.travel(arrived, tick=False):
+        item = _queued(action="hide", categories=["abuse"])
+    assert item.first_look_due == utc(2026, 11, 24, 11, 0)  # the rule set's 60 working minutes
+    c = client_for(officer)
+    with time_machine.travel(arrived + dt.timedelta(minutes=5), tick=False):
+        response = c.post(reverse("moderation:decide", args=[item.comment_id]),
+                          {"kind": "escalate", "escalate_to": to, "reason": "needs the duty manager"})
+        assert response.status_code == 302
+    item.refresh_from_db()
+    # As if it had arrived as this escalation: 15 wall-clock minutes after arrival.
+    assert (item.escalation, item.first_look_due) == (to, utc(2026, 11, 24, 10, 15))
+    assert item.first_look_due == sla.first_look_due(calendar=sla.published_calendar(), received_at=arrived,
+                                                     escalation=to, minutes=60)
+    with time_machine.travel(arrived + dt.timedelta(minutes=20), tick=False):
+        assert _row_state(c, item) == "breached"  # the ordinary first look (11:00) was not
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("claimed_first", [False, True])
+def test_undoing_an_approve_restores_the_item_and_its_due_time_exactly(client_for, officer, claimed_first):
+    from django.urls import reverse
+
+    from moderation.models import Decision, QueueItem
+
+    arrived = london(2026, 11, 24, 10, 0)
+    with time_machine.travel(arrived, tick=False):
+        item = _queued(action="hide", categories=["abuse"])
+    c = client_for(officer)
+    if claimed_first:
+        with time_machine.travel(arrived + dt.timedelta(minutes=10), tick=False):
+            c.post(reverse("moderation:claim", args=[item.comment_id]))
+    item.refresh_from_db()
+    before = QueueItem.objects.filter(pk=item.pk).values(
+        "status", "claimed_by", "claimed_at", "first_look_due", "reply_due", "priority", "escalation").get()
+    due_before = sla.item_due(item)
+    with time_machine.travel(arrived + dt.timedelta(minutes=20), tick=False):
+        state_before = _row_state(c, item)
+        c.post(reverse("moderation:decide", args=[item.comment_id]), {"kind": "approve", "next": "queue"})
+    approve = Decision.objects.get(kind="approve")
+    with time_machine.travel(arrived + dt.timedelta(minutes=30), tick=False):
+        c.post(reverse("moderation:undo", args=[item.comment_id, approve.pk]))
+        state_after = _row_state(c, item)
+    item.refresh_from_db()
+    after = QueueItem.objects.filter(pk=item.pk).values(*before).get()
+    assert after == before
+    assert (item.decided_at, sla.item_due(item), state_after) == (None, due_before, state_before)
+    assert item.status == ("claimed" if claimed_first else "open")

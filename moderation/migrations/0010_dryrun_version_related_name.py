@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("moderation", "0007_auditevent_moved_to_audit"),
+        ("moderation", "0009_auditevent_moved_to_audit"),
         ("policy", "0002_frozen_documents"),
     ]
 

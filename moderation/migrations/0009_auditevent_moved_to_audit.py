@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("moderation", "0006_comment_orphan_reply_idx"),
+        ("moderation", "0008_decision_item_status_before"),
         ("audit", "0001_initial"),
     ]
 

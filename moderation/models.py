@@ -197,7 +197,7 @@ class QueueItem(models.Model):
         DECIDED = "decided", "Decided"
 
     # Queue order (``priority``, lower first): escalations, then removals, then replies, then
-    # the rest (triage/queue.py sets it; an escalating decision raises it).
+    # the rest (queue/items.py sets it; an escalating decision raises it).
     PRIORITY_ESCALATION = 10
     PRIORITY_REMOVAL = 20
     PRIORITY_REPLY = 30
@@ -225,7 +225,7 @@ class QueueItem(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     safeguarding_referred_at = models.DateTimeField(null=True, blank=True)
-    # Copied from the comment and the current verdict by triage/queue.py, so the
+    # Copied from the comment and the current verdict by queue/items.py, so the
     # queue's filters and facet counts read open queue rows only: joining comments and
     # verdicts (a million rows) for every page cost ~70 ms of the queue page (bench/queue.py).
     platform = models.CharField(max_length=16, choices=Platform.choices, blank=True, default="")

@@ -23,7 +23,7 @@ from moderation.decisions.notify import PAGED, escalation_page, escalation_page_
 from moderation.dryrun import STALE_AFTER
 from moderation.ingest.webhooks import deliveries_pending
 from moderation.models import Comment, DryRun, QueueItem, Verdict
-from moderation.triage.sla import published_calendar
+from moderation.queue.sla import published_calendar
 
 # Lost-doorbell window: an unpaged escalation older than this is not paged any
 # more by the sweep (it is on the escalations page; paging about last week helps nobody).

@@ -22,7 +22,7 @@ from accounts.models import OnCallShift
 from audit.services import audit_record
 from moderation import doorbells
 from moderation.models import QueueItem, Verdict
-from moderation.triage.sla import published_calendar
+from moderation.queue.sla import published_calendar
 
 log = logging.getLogger(__name__)
 

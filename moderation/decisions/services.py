@@ -26,7 +26,7 @@ from moderation.decisions import notify
 from moderation.decisions.actions import ActionNotSupported, platform_action_request
 from moderation.models import Author, Decision, PlatformAction, QueueItem, Verdict
 from moderation.platforms.capabilities import capability
-from moderation.triage.queue import queue_item_escalate
+from moderation.queue.items import queue_item_escalate
 
 log = logging.getLogger(__name__)
 

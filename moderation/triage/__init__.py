@@ -1,3 +1,4 @@
-"""Judging stored comments and queueing what needs a person (DESIGN.md: the policy engine's
-verdict, then a queue item with due times): classify.py is the one path every caller takes
-(webhooks, polling, edits, the sweeper); queue.py, sla.py and history.py serve it."""
+"""Judging stored comments (DESIGN.md: the policy engine's verdict): classify.py is the one
+path every caller takes (webhooks, polling, edits, the sweeper), history.py what the engine
+is told of an author. What needs a person goes to the queue (moderation/queue), and
+"apply automatically" rules to decisions (moderation/decisions)."""

@@ -30,7 +30,7 @@ from moderation.decisions.automatic import apply_automatic
 from moderation.decisions.notify import pages_duty_manager
 from moderation.models import Comment, QueueItem, Verdict
 from moderation.triage.history import author_histories, author_history_for
-from moderation.triage.queue import needs_person, queue_item_fields
+from moderation.queue.items import needs_person, queue_item_fields
 from policy.selectors import published_matcher
 
 # What judging a comment reads of it (and the queue items and decisions made for it).

@@ -18,7 +18,7 @@ from moderation.decisions import services as decisions
 from moderation.decisions.actions import ActionNotSupported
 from moderation.forms import DecisionForm, UndoForm
 from moderation.models import Decision, Verdict
-from moderation.triage import sla
+from moderation.queue import sla
 from moderation.views.present import platform_actions, text_segments
 from policy.engine import load_default_document
 from policy.engine.verdict import REPLY_TEMPLATE_KEYS, SAFEGUARDING_TEMPLATE, reply_template_key

@@ -14,7 +14,7 @@ from accounts.access import role_required
 from accounts.htmx import page_or_partial
 from moderation import selectors
 from moderation.decisions import services as decisions
-from moderation.triage import sla
+from moderation.queue import sla
 from moderation.forms import BulkDecisionForm, QueueFilterForm
 from moderation.models import Channel, QueueItem
 

@@ -11,8 +11,8 @@ import pytest
 import time_machine
 
 from moderation.models import QueueItem
-from moderation.triage import sla
-from moderation.triage.queue import queue_item_fields
+from moderation.queue import sla
+from moderation.queue.items import queue_item_fields
 from policy.engine import WorkingCalendar
 from tests.factories import CommentFactory, VerdictFactory
 

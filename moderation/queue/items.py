@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from moderation.models import Comment, QueueItem, Verdict
-from moderation.triage import sla
+from moderation.queue import sla
 
 # Working minutes allowed before somebody first looks at an item, by escalation. Escalations
 # are looked at within the hour; everything else within half a working day.

@@ -27,6 +27,7 @@ from .schema import check_regex, compiled, validate, word_start_pattern
 from .terms import TermMatcher, handle_term, skeleton
 from .verdict import (
     ACTION_RANK,
+    CATEGORIES,
     SIGNPOST_PRIORITY,
     AuthorHistory,
     RuleHit,
@@ -58,6 +59,16 @@ def _detector_hint(norm: str) -> bool:
         or _HINT_REST.search(norm) is not None
     )
 _ESCALATION_RANK = {"none": 0, "urgent": 1, "safeguarding": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryOutcome:
+    """A category's default outcome in a rule set (its ``categories`` entry)."""
+
+    action: str = "allow"
+    escalation: str = "none"  # none | safeguarding | urgent (resolved by escalation_at)
+    signpost: str = "none"
+    auto_apply: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity hash: rules key dicts on the hot path
@@ -123,6 +134,7 @@ class Matcher:
         "_detector_lists",
         "_templates",
         "_first_look_minutes",
+        "_outcomes",
     )
 
     def __init__(self, doc: dict):
@@ -165,6 +177,17 @@ class Matcher:
         )
 
         categories = doc.get("categories") or {}
+        self._outcomes = MappingProxyType(
+            {
+                cat: CategoryOutcome(
+                    action=spec.get("action", "allow"),
+                    escalation=spec.get("escalation", "none"),
+                    signpost=spec.get("signpost", "none"),
+                    auto_apply=bool(spec.get("auto_apply", False)),
+                )
+                for cat, spec in ((c, categories.get(c) or {}) for c in CATEGORIES)
+            }
+        )
         rules: list[_Rule] = []
         # tag -> terms: every term list a rule fires on or is gated by, plus each rule's own
         # literal trigger words. All of them go into ONE trie pass over the comment.
@@ -310,6 +333,23 @@ class Matcher:
     @property
     def first_look_minutes(self) -> int:
         return self._first_look_minutes
+
+    def outcome(self, category: str) -> "CategoryOutcome":
+        """What the rule set does with a category by default (its ``categories`` mapping)."""
+        return self._outcomes[category]
+
+    def reply_template(self, signpost: str) -> str | None:
+        return self._templates.get(signpost) if signpost != "none" else None
+
+    def escalation_at(self, escalation: str, received_at: datetime | None) -> str:
+        """A document escalation as the verdict states it: ``urgent`` becomes
+        ``duty_manager`` outside working time (``received_at`` None: now)."""
+        if escalation != "urgent":
+            return escalation
+        when = received_at or datetime.now(timezone.utc)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return escalation if self.calendar.is_working_time(when) else "duty_manager"
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -579,11 +619,7 @@ class Matcher:
         if action in ("delete", "block") and not _NEVER_AUTO_DELETE.isdisjoint(categories):
             auto_apply = False
         if escalation == "urgent":
-            when = received_at or datetime.now(timezone.utc)
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            if not self.calendar.is_working_time(when):
-                escalation = "duty_manager"
+            escalation = self.escalation_at(escalation, received_at)
         if signposts:
             signpost = next((s for s in SIGNPOST_PRIORITY if s in signposts), "none")
         else:

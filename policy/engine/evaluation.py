@@ -104,6 +104,7 @@ class Score:
 
 
 def parse_time(value) -> datetime | None:
+    """A row's ``received_at`` (ISO 8601, ``Z`` allowed) as a datetime, or None."""
     if not value:
         return None
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -123,16 +124,27 @@ def author_from(value) -> AuthorHistory | None:
     return AuthorHistory(recent_violations=violations, recent_texts=tuple(texts))
 
 
+def row_verdict(row: dict, matcher):
+    """The rules' verdict for one eval row."""
+    return matcher.evaluate(
+        row["text"],
+        platform=row.get("platform") or "facebook",
+        received_at=parse_time(row.get("received_at")),
+        author=author_from(row.get("author")),
+    )
+
+
 def score(rows, matcher) -> Score:
+    rows = list(rows)
+    return score_verdicts(rows, [row_verdict(row, matcher) for row in rows])
+
+
+def score_verdicts(rows, verdicts) -> Score:
+    """Score verdicts already made for ``rows`` (the same order): the rules' own, or the
+    rules and the model reader combined (``policy.reader``)."""
     result = Score()
-    for row in rows:
+    for row, v in zip(rows, verdicts, strict=True):
         expect = row.get("expect") or {}
-        v = matcher.evaluate(
-            row["text"],
-            platform=row.get("platform") or "facebook",
-            received_at=parse_time(row.get("received_at")),
-            author=author_from(row.get("author")),
-        )
         result.rows += 1
         flagged = v.action in FLAG_ACTIONS
         if expect.get("flag") is not None:

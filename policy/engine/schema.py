@@ -69,6 +69,16 @@ Schema (every key optional unless marked *required*)::
         requires: ["abuse"]           # fires only if one of these categories also fired
         platforms: ["youtube"]        # only on these platforms (default: all)
         action / escalation / signpost / auto_apply   # override the category defaults
+    examples:                         # "teach by example" for the model reader (policy.reader)
+      <category>:                     # any category of the vocabulary
+        threshold: 0.7                # cosine similarity that counts as close (0.5..0.99,
+                                      # default 0.7, measured: policy/reader/examples.py)
+        mean: ["what we mean", ...]   # a close one adds the category
+        not_mean: ["what we do not mean", ...]   # a close one silences the model's head
+                                      # at most 30 per category, 400 in all, 500 chars each
+    reader:
+      auto_hide: {advertising: 0.97}  # the model's word alone hides automatically only for
+                                      # these removal categories at this score (default: never)
 
 ``validate(doc)`` raises :class:`RuleSetError` with the path of the first problem.
 """
@@ -84,10 +94,15 @@ from .detectors import DETECTOR_KINDS
 from .splice import compile_expanded
 from .errors import RuleSetError
 from .terms import handle_term, parse_term
-from .verdict import ACTIONS, CATEGORIES, ESCALATIONS, REPLY_TEMPLATE_KEYS, SIGNPOSTS
+from .verdict import ACTIONS, CATEGORIES, ESCALATIONS, REMOVAL_CATEGORIES, REPLY_TEMPLATE_KEYS, SIGNPOSTS
 
 # A document asks for "urgent"; the engine makes it "duty_manager" outside working time.
 DOC_ESCALATIONS = tuple(e for e in ESCALATIONS if e != "duty_manager")
+# The bounds of the examples section: each example is embedded once per rule-set version and
+# compared with every comment (one matrix product), and an admin must be able to read them all.
+EXAMPLES_MAX_PER_CATEGORY = 30
+EXAMPLES_MAX_TOTAL = 400
+EXAMPLE_MAX_CHARS = 500
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,79}$")
 _LIST_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -109,6 +124,9 @@ DOCUMENT_KEYS = (
     "own_contacts",
     "reply_templates",
     "rules",
+    # the model reader's sections (policy.reader), written after the rules, as export has
+    "examples",
+    "reader",
 )
 RULE_KEYS = (
     "id",
@@ -396,7 +414,51 @@ def validate(doc: Any) -> dict:
         for j, p in enumerate(_str_list(rule.get("platforms"), f"{path}.platforms")):
             _choice(p, PLATFORMS, f"{path}.platforms[{j}]")
         _check_outcome(rule, path)
+    _check_examples(doc.get("examples"))
+    _check_reader(doc.get("reader"))
     return doc
+
+
+def _check_examples(section: Any) -> None:
+    section = _mapping(section, "examples")
+    total = 0
+    for cat, spec in section.items():
+        path = f"examples.{cat}"
+        _choice(cat, CATEGORIES, path)
+        spec = _mapping(spec, path)
+        unknown = set(spec) - {"threshold", "mean", "not_mean"}
+        if unknown:
+            _fail(f"{path}.{sorted(unknown)[0]}", "unknown key (threshold, mean, not_mean)")
+        if "threshold" in spec:
+            t = spec["threshold"]
+            if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.5 <= t <= 0.99:
+                _fail(f"{path}.threshold", "expected a number between 0.5 and 0.99")
+        count = 0
+        for key in ("mean", "not_mean"):
+            texts = _str_list(spec.get(key), f"{path}.{key}")
+            for i, text in enumerate(texts):
+                if len(text) > EXAMPLE_MAX_CHARS:
+                    _fail(f"{path}.{key}[{i}]", f"longer than {EXAMPLE_MAX_CHARS} characters")
+            count += len(texts)
+        if not count:
+            _fail(path, "expected at least one example in mean or not_mean")
+        if count > EXAMPLES_MAX_PER_CATEGORY:
+            _fail(path, f"{count} examples; at most {EXAMPLES_MAX_PER_CATEGORY} per category")
+        total += count
+    if total > EXAMPLES_MAX_TOTAL:
+        _fail("examples", f"{total} examples; at most {EXAMPLES_MAX_TOTAL} in all")
+
+
+def _check_reader(section: Any) -> None:
+    section = _mapping(section, "reader")
+    unknown = set(section) - {"auto_hide"}
+    if unknown:
+        _fail(f"reader.{sorted(unknown)[0]}", "unknown key (auto_hide)")
+    for cat, t in _mapping(section.get("auto_hide"), "reader.auto_hide").items():
+        path = f"reader.auto_hide.{cat}"
+        _choice(cat, REMOVAL_CATEGORIES, path)
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.5 <= t <= 1:
+            _fail(path, "expected a score between 0.5 and 1")
 
 
 def _check_outcome(spec: dict, path: str) -> None:

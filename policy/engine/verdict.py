@@ -104,6 +104,11 @@ class Verdict:
     # True when the comment was longer than the rule set's scan limit: only its head was
     # scanned, so a person should look at the rest (limits.max_scan_chars in the document).
     truncated: bool = False
+    # Set by the model reader (policy.reader.combine), never by the rules: the two readers
+    # disagree about a removal, so a person decides; and what the model read (categories,
+    # scores, thresholds, nearest examples). None: the rules alone judged this comment.
+    disputed: bool = False
+    model: dict | None = None
 
     @property
     def flagged(self) -> bool:
@@ -119,6 +124,8 @@ class Verdict:
             "auto_apply": self.auto_apply,
             "reply_template": self.reply_template,
             "truncated": self.truncated,
+            "disputed": self.disputed,
+            "model": self.model,
         }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,8 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from accounts import roles
+from accounts import roles, services
 from accounts.access import role_required
+from accounts.htmx import page_or_partial
 from accounts.forms import ShiftForm
 from accounts.models import OnCallShift
 
@@ -35,15 +35,6 @@ def _shifts():
     return OnCallShift.objects.select_related("user", "backup").filter(ends_at__gte=since).order_by("starts_at")
 
 
-def _audit(verb: str, user, shift: OnCallShift, **data):
-    from moderation.services import audit_record
-
-    audit_record(verb=verb, actor=user, target=f"shift:{shift.pk}", data={
-        "user": shift.user.username, "backup": shift.backup.username if shift.backup else None,
-        "starts_at": shift.starts_at.isoformat(), "ends_at": shift.ends_at.isoformat(), **data,
-    })
-
-
 def _rota_context(form=None):
     return {"form": form or ShiftForm(), "shifts": _shifts(), "now": timezone.now()}
 
@@ -52,8 +43,7 @@ def _rota_context(form=None):
 @role_required(roles.MANAGE_ROTA)
 @vary_on_headers("HX-Request")
 def rota(request):
-    template = "accounts/rota.html#rota-body" if request.htmx and not request.htmx.boosted else "accounts/rota.html"
-    return render(request, template, _rota_context())
+    return page_or_partial(request, "accounts/rota.html", "rota-body", _rota_context())
 
 
 def _rota_changed(request, message: str):
@@ -75,11 +65,7 @@ def shift_add(request):
     if not form.is_valid():
         template = "accounts/rota.html#rota-body" if request.htmx else "accounts/rota.html"
         return render(request, template, _rota_context(form))
-    with transaction.atomic():
-        shift = form.save(commit=False)
-        shift.created_by = request.user
-        shift.save()
-        _audit("rota.shift_added", request.user, shift)
+    services.shift_add(shift=form.save(commit=False), actor=request.user)
     return _rota_changed(request, "Shift added.")
 
 
@@ -90,20 +76,15 @@ def shift_edit(request, pk: int):
     shift = _shift(pk)
     form = ShiftForm(request.POST or None, instance=shift)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            shift = form.save()
-            _audit("rota.shift_changed", request.user, shift)
+        shift = services.shift_change(shift=form.save(commit=False), actor=request.user)
         messages.success(request, "Shift changed.")
         return redirect(reverse("accounts:rota"))
-    template = "accounts/shift_edit.html#shift-form" if request.htmx and not request.htmx.boosted else "accounts/shift_edit.html"
-    return render(request, template, {"form": form, "shift": shift})
+    return page_or_partial(request, "accounts/shift_edit.html", "shift-form", {"form": form, "shift": shift})
 
 
 @require_POST
 @role_required(roles.MANAGE_ROTA)
 def shift_delete(request, pk: int):
     shift = _shift(pk)
-    with transaction.atomic():
-        _audit("rota.shift_removed", request.user, shift)
-        shift.delete()
+    services.shift_remove(shift=shift, actor=request.user)
     return _rota_changed(request, "Shift removed.")

@@ -111,7 +111,7 @@ def main() -> None:
 
     doc = published.document
     doc.setdefault("term_lists", {}).setdefault("insults", []).append("shambles")
-    draft = ruleset_create_draft(document=doc, notes="bench/dryrun.py", based_on=published)
+    draft = ruleset_create_draft(document=doc, notes="bench/dryrun.py", based_on=published, system_actor="bench")
     run = DryRun.objects.create(version=draft, baseline=published, days=None)
     try:
         t0 = time.perf_counter()

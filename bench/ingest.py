@@ -145,7 +145,7 @@ def main(argv=None) -> int:
     from django.utils import timezone
 
     from moderation.crypto import encrypt_credentials
-    from moderation.ingest import channels_poll_due
+    from moderation.ingest.polling import channels_poll_due
     from moderation.models import Channel, Comment, Verdict
 
     redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("celery", "unacked", "unacked_index")
@@ -176,8 +176,8 @@ def main(argv=None) -> int:
                                       enabled=False)  # not polled: it exists only to warm the workers
         from django.db import transaction
 
-        from moderation.ingest import comments_upsert_batch
-        from moderation.services import IncomingComment
+        from moderation.ingest.store import comments_upsert_batch
+        from moderation.platforms.base import IncomingComment
 
         for k in range(args.workers * 2):  # each task keeps a process busy while it compiles
             with transaction.atomic():

@@ -22,9 +22,9 @@ def _matcher_warm() -> None:
     try:
         from django.utils import timezone
 
-        from moderation.services import _matcher
+        from policy.selectors import published_matcher
 
-        _matcher()[1].evaluate("warm up", platform="facebook", received_at=timezone.now())
+        published_matcher()[1].evaluate("warm up", platform="facebook", received_at=timezone.now())
     except Exception:  # noqa: BLE001 - e.g. the database is not migrated yet
         log.warning("could not warm the rule set matcher; the first comment will compile it", exc_info=True)
 
@@ -45,10 +45,9 @@ def matcher_warm_in_child(**kwargs):
     # Inherited from the main process, this finds the matcher compiled and costs nothing;
     # otherwise (a pool that does not fork from a warmed parent) it compiles here, before
     # the child takes its first task.
-    from moderation import services
-    from policy import selectors
+    from policy.selectors import published_matcher_compiled
 
-    if selectors._cache["matcher"] is None and services._DEFAULT_MATCHER is None:
+    if not published_matcher_compiled():
         _matcher_warm()
 
 

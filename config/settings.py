@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "audit",
     "accounts",
     "policy",
     "moderation",
@@ -207,7 +208,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = int(env("CELERY_TASK_SOFT_TIME_LIMIT", "120"))
 CELERY_TASK_TIME_LIMIT = int(env("CELERY_TASK_TIME_LIMIT", "150"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing while Redis is down or unreachable must not hold the request that committed the
-# work (moderation/doorbell.py: the message is only a doorbell, and the sweeper rings
+# work (moderation/doorbells.py: the message is only a doorbell, and the sweeper rings
 # again): one quick retry (a pooled connection Redis closed when it restarted), and socket
 # timeouts so a Redis that stops answering without closing its connections is given up on.
 # Measured: 2 s when Redis is unreachable, 6 s when it stopped answering on a pooled

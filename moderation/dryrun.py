@@ -2,7 +2,7 @@
 the rule set's audit history.
 
 DESIGN.md: the engine never imports moderation; work that needs stored comments is driven
-from where the comments live. The policy admin pages (policy/views) call in here lazily.
+from where the comments live: their pages are moderation/views/dryruns.py.
 
 A dry run judges stored comments under a candidate version and under the published one,
 with the same inputs, and records what would change. The row is the job (pretix's
@@ -20,8 +20,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from moderation.doorbell import ring
-from moderation.models import AuditEvent, Comment, Decision, DryRun, Verdict
+from audit.services import audit_record
+from moderation import doorbells
+from moderation.models import Comment, Decision, DryRun, Verdict
+from policy.engine import compile_ruleset, load_default_document
+from policy.models import RuleSetVersion
 
 log = logging.getLogger(__name__)
 
@@ -49,24 +52,17 @@ DIFF_KINDS = ("newly_flagged", "no_longer_flagged", "action_changed", "escalatio
 # -- writes ----------------------------------------------------------------------------------
 def dryrun_request(*, version, actor, days: int | None) -> DryRun:
     """A pending dry run of ``version`` over the last ``days`` days (None = all), compared
-    with the version published now; the task is enqueued after commit."""
-    from policy.models import RuleSetVersion
-
+    with the version published now, audited on the version; the task is enqueued after commit."""
     assert days is None or days > 0
     baseline = RuleSetVersion.objects.filter(status=RuleSetVersion.Status.PUBLISHED).first()
     with transaction.atomic():
         run = DryRun.objects.create(
             version=version, baseline=baseline, requested_by=actor, days=days
         )
-        run_id = run.pk
-        transaction.on_commit(lambda: _enqueue(run_id))
+        audit_record(verb="ruleset.dry_run_requested", actor=actor, target=f"ruleset:{version.number}",
+                     ruleset_version=version, data={"dryrun": run.pk, "days": run.days})
+        doorbells.dryrun_execute(run.pk)
     return run
-
-
-def _enqueue(dryrun_id: int) -> None:
-    from moderation.tasks import dryrun_execute_task
-
-    ring(dryrun_execute_task, dryrun_id=dryrun_id)
 
 
 def _claim(dryrun_id: int) -> bool:
@@ -113,25 +109,6 @@ def dryrun_execute(*, dryrun_id: int) -> DryRun | None:
     return run
 
 
-def dryrun_sweep(*, grace: dt.timedelta, batch: int, now: dt.datetime | None = None) -> int:
-    """Ring the doorbell again for runs whose message was lost: pending for longer than
-    ``grace``, or running with no heartbeat for STALE_AFTER (the worker died). The claim in
-    dryrun_execute makes a duplicate message harmless. Bounded by ``batch``."""
-    now = now or timezone.now()
-    lost = (
-        DryRun.objects.filter(
-            Q(status=DryRun.Status.PENDING, created_at__lt=now - grace)
-            | Q(status=DryRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-        )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:batch]
-    )
-    ids = list(lost)
-    for dryrun_id in ids:
-        _enqueue(dryrun_id)
-    return len(ids)
-
-
 # -- the computation -------------------------------------------------------------------------
 def officer_outcomes(comment_filter: Q | None = None) -> dict[int, str]:
     """comment id -> "removed" | "kept": each comment's latest person's decision that says
@@ -152,8 +129,6 @@ def officer_outcomes(comment_filter: Q | None = None) -> dict[int, str]:
 
 
 def _matchers(run: DryRun):
-    from policy.engine import compile_ruleset, load_default_document
-
     # Compiled once per run (a compile is ~150 ms; per comment would dominate).
     candidate = compile_ruleset(run.version.document)
     baseline_doc = run.baseline.document if run.baseline else load_default_document()
@@ -178,8 +153,6 @@ def _judge(candidate, baseline, row) -> tuple:
 
 
 def _worker_init(candidate_doc: dict, baseline_doc: dict) -> None:
-    from policy.engine import compile_ruleset
-
     global _worker_matchers
     _worker_matchers = (compile_ruleset(candidate_doc), compile_ruleset(baseline_doc))
 
@@ -205,8 +178,6 @@ def _judged(run: DryRun, rows, total: int):
     import os
 
     import billiard
-
-    from policy.engine import load_default_document
 
     candidate_doc = run.version.document
     baseline_doc = run.baseline.document if run.baseline else load_default_document()
@@ -349,14 +320,6 @@ def dryrun_get(dryrun_id: int) -> DryRun:
     return DryRun.objects.select_related("version", "baseline", "requested_by").get(pk=dryrun_id)
 
 
-def dryruns_for_version(version, limit: int = 5):
-    return list(
-        DryRun.objects.filter(version=version)
-        .select_related("requested_by")
-        .order_by("-created_at")[:limit]
-    )
-
-
 def rule_decision_stats(*, days: int | None = None) -> dict:
     """Per rule, from the current verdicts and the officers' decisions: how often it fired,
     how often a person decided such a comment, and how often they overturned it (the verdict
@@ -408,12 +371,3 @@ def rule_decision_stats(*, days: int | None = None) -> dict:
         )
     rows.sort(key=lambda r: (-(r["overturn_pct"] or 0), -r["overturned"], -r["fired"], r["id"]))
     return {"rules": rows, "missed": missed, "decided": len(outcomes)}
-
-
-def ruleset_history(number: int, limit: int = 50):
-    """The audit events about one rule set version, newest first (target "ruleset:<n>")."""
-    return list(
-        AuditEvent.objects.filter(target=f"ruleset:{number}")
-        .select_related("actor")
-        .order_by("-at", "-id")[:limit]
-    )

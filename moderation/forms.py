@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from moderation import decisions
+from moderation.decisions import services as decisions
 from moderation.models import Decision, Platform, QueueItem, Verdict
 from moderation.selectors import Cursor, QueueFilters
 

@@ -1,7 +1,7 @@
 """The data flow of DESIGN.md, database first.
 
 Channel -> Comment (+ Author) -> Verdict -> QueueItem -> Decision -> PlatformAction, with an
-AuditEvent for every step. PostgreSQL is the source of truth: invariants live in constraints,
+AuditEvent (audit/models.py) for every step. PostgreSQL is the source of truth: invariants live in constraints,
 and every task re-reads its row by id. Every index says which query needs it.
 """
 
@@ -11,6 +11,14 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+
+from policy.engine.verdict import ACTION_LABELS, ESCALATION_LABELS, SIGNPOST_LABELS
+
+
+def _choices(name: str, labels: dict[str, str]) -> type[models.TextChoices]:
+    """TextChoices from the engine's vocabulary (policy/engine/verdict.py): ``ALLOW = "allow",
+    "Allow"`` and so on, so the stored values and the engine's cannot drift apart."""
+    return models.TextChoices(name, [(value.upper(), (value, label)) for value, label in labels.items()])
 
 
 class Platform(models.TextChoices):
@@ -125,7 +133,7 @@ class Comment(models.Model):
             # Dry run over history "last N days": WHERE received_at >= ?.
             models.Index(fields=["received_at"], name="comment_received_idx"),
             # Linking replies that arrived before their parent, when it arrives (the upserts in
-            # services.py and ingest.py): WHERE platform = ? AND parent_external_id = ? AND
+            # ingest/store.py): WHERE platform = ? AND parent_external_id = ? AND
             # parent_id IS NULL. Only unlinked replies are in it, so it stays small; without
             # it every batch scanned the whole table (bench/ingest.py).
             models.Index(
@@ -142,26 +150,9 @@ class Comment(models.Model):
 class Verdict(models.Model):
     """The engine's judgement of one revision of a comment under one rule set version."""
 
-    class Action(models.TextChoices):
-        ALLOW = "allow", "Allow"
-        HIDE = "hide", "Hide"
-        DELETE = "delete", "Delete"
-        BLOCK = "block", "Block"
-
-    class Escalation(models.TextChoices):
-        NONE = "none", "None"
-        SAFEGUARDING = "safeguarding", "Safeguarding"
-        URGENT = "urgent", "Urgent"
-        DUTY_MANAGER = "duty_manager", "Duty manager"
-
-    class Signpost(models.TextChoices):
-        NONE = "none", "None"
-        COMPLAINTS = "complaints", "Complaints process"
-        CLINICAL = "clinical", "Clinical question (NHS 111)"
-        INDIVIDUAL_CARE = "individual_care", "Individual care (contact us privately)"
-        CRISIS = "crisis", "Crisis support"
-        MEDIA = "media", "Press office"
-        LEGAL = "legal", "Legal"
+    Action = _choices("Action", ACTION_LABELS)
+    Escalation = _choices("Escalation", ESCALATION_LABELS)
+    Signpost = _choices("Signpost", SIGNPOST_LABELS)
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="verdicts")
     comment_revision = models.PositiveIntegerField()
@@ -205,6 +196,13 @@ class QueueItem(models.Model):
         CLAIMED = "claimed", "Claimed"
         DECIDED = "decided", "Decided"
 
+    # Queue order (``priority``, lower first): escalations, then removals, then replies, then
+    # the rest (queue/items.py sets it; an escalating decision raises it).
+    PRIORITY_ESCALATION = 10
+    PRIORITY_REMOVAL = 20
+    PRIORITY_REPLY = 30
+    PRIORITY_OTHER = 40
+
     comment = models.OneToOneField(Comment, on_delete=models.CASCADE, related_name="queue_item")
     verdict = models.ForeignKey(Verdict, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
@@ -227,7 +225,7 @@ class QueueItem(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     safeguarding_referred_at = models.DateTimeField(null=True, blank=True)
-    # Copied from the comment and the current verdict by services.queue_item_refresh, so the
+    # Copied from the comment and the current verdict by queue/items.py, so the
     # queue's filters and facet counts read open queue rows only: joining comments and
     # verdicts (a million rows) for every page cost ~70 ms of the queue page (bench/queue.py).
     platform = models.CharField(max_length=16, choices=Platform.choices, blank=True, default="")
@@ -404,46 +402,6 @@ class WebhookDelivery(models.Model):
         ]
 
 
-class AuditEvent(models.Model):
-    """Append-only record of every step: who or what, when, which rule set version, why.
-
-    A database trigger (migration 0002) rejects UPDATE and DELETE, so the trail cannot be
-    edited from the application.
-    """
-
-    at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    # "engine", "sweeper", "platform:facebook", ... when no person acted.
-    system_actor = models.CharField(max_length=64, blank=True)
-    verb = models.CharField(max_length=64)
-    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events")
-    target = models.CharField(max_length=200, blank=True)  # e.g. "ruleset:7", "channel:3"
-    ruleset_version = models.ForeignKey(
-        "policy.RuleSetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    data = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(actor__isnull=False) | ~Q(system_actor=""), name="audit_has_actor"
-            ),
-        ]
-        indexes = [
-            # Comment timeline: WHERE comment_id = ? ORDER BY at.
-            models.Index(fields=["comment", "at"], name="audit_comment_idx"),
-            # Audit page, newest first, filtered by verb.
-            models.Index(fields=["verb", "-at"], name="audit_verb_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.verb}"
-
-
-
 class DryRun(models.Model):
     """A policy admin's trial of a rule set version over stored comments (moderation/dryrun.py).
 
@@ -458,7 +416,8 @@ class DryRun(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    version = models.ForeignKey("policy.RuleSetVersion", on_delete=models.CASCADE, related_name="+")
+    # The version page lists its latest runs through this (policy.selectors.dryruns_for_version).
+    version = models.ForeignKey("policy.RuleSetVersion", on_delete=models.CASCADE, related_name="dry_runs")
     # The published version it was compared with (null when none was published).
     baseline = models.ForeignKey(
         "policy.RuleSetVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

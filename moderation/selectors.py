@@ -26,7 +26,8 @@ from django.db.models import (
     When,
 )
 
-from moderation.models import AuditEvent, Comment, Decision, QueueItem, Verdict
+from audit.models import AuditEvent
+from moderation.models import Comment, Decision, QueueItem, Verdict
 
 # Rows per queue page: about two screenfuls of rows (a row is ~62 px at the default CSS, so
 # 1080p shows ~14). Rendering rows is most of the page's CPU time (bench/queue.py), and

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from moderation import views
-from moderation import webhooks
+from moderation.ingest import endpoints as webhooks
 
 app_name = "moderation"
 
@@ -20,4 +20,8 @@ urlpatterns = [
     # Platform webhooks (issue 4): signed by the platform, not signed in; GET is the handshake.
     path("hooks/meta/", webhooks.meta, name="hooks-meta"),
     path("hooks/x/", webhooks.x, name="hooks-x"),
+    # The policy admin's pages over stored comments, beside the policy pages they belong to.
+    path("policy/rule-stats/", views.rule_stats, name="rule_stats"),
+    path("policy/dry-runs/<int:pk>/", views.dryrun_detail, name="dryrun"),
+    path("policy/v/<int:number>/dry-run/", views.dryrun_start, name="dryrun_start"),
 ]

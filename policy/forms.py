@@ -14,7 +14,8 @@ from datetime import date
 
 from django import forms
 
-from policy.engine.schema import DOC_ESCALATIONS, PLATFORMS
+from policy.engine import RuleSetError
+from policy.engine.schema import DOC_ESCALATIONS, PLATFORMS, RULE_KEYS, RULE_SPEED_KEYS
 from policy.engine.verdict import ACTIONS, CATEGORIES, REPLY_TEMPLATE_KEYS, SIGNPOSTS
 
 DETECTORS = (
@@ -178,29 +179,8 @@ class RuleForm(DocumentForm):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     path_fields = {}  # set per instance: rules[i].<key> -> field
-    # The rule keys this form edits; any other key is kept as it was.
-    RULE_KEYS = {
-        "id",
-        "category",
-        "clause",
-        "enabled",
-        "terms",
-        "pattern",
-        "detector",
-        "kinds",
-        "near",
-        "within",
-        "context",
-        "unless",
-        "window",
-        "requires",
-        "platforms",
-        "action",
-        "escalation",
-        "signpost",
-        "auto_apply",
-        "note",
-    }
+    # The rule keys this form edits (all but the speed hints); any other key is kept as it was.
+    RULE_KEYS = frozenset(RULE_KEYS) - frozenset(RULE_SPEED_KEYS)
 
     def __init__(self, *args, document: dict, index: int | None, **kwargs):
         self.document = document
@@ -318,8 +298,6 @@ class RuleForm(DocumentForm):
         old_id = self.document["rules"][self.index]["id"]
         at = next((i for i, r in enumerate(rules) if r.get("id") == old_id), None)
         if at is None:
-            from policy.engine import RuleSetError
-
             raise RuleSetError("", f"the rule {old_id!r} was deleted by someone else meanwhile")
         # Keys this form does not edit (a newer schema's) survive the edit.
         kept = {k: v for k, v in rules[at].items() if k not in self.RULE_KEYS}

@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
+from audit.models import AuditEvent
+from policy.engine import RuleSetError, compile_ruleset, load_default_document
+from policy.engine.schema import DOCUMENT_KEYS, RULE_KEYS
 from policy.models import RuleSetVersion
 
 # Workers pick up a newly published version without a restart: the compiled matcher is kept
@@ -31,8 +34,6 @@ def get_published_document() -> dict:
 
 def get_published_matcher():
     """(version, compiled matcher) for the published rule set, compiled once per version."""
-    from policy.engine import compile_ruleset
-
     now = time.monotonic()
     with _lock:
         if _cache["matcher"] is not None and now - _cache["checked_at"] < MATCHER_RECHECK_SECONDS:
@@ -53,6 +54,26 @@ def forget_published_matcher() -> None:
         _cache.update(version_id=None, matcher=None, checked_at=0.0)
 
 
+_default_matcher = None
+
+
+def published_matcher():
+    """(version, matcher) that judges comments now: the published rule set, or before any
+    is published the bundled default (version None), compiled once per process."""
+    global _default_matcher
+    try:
+        return get_published_matcher()
+    except LookupError:
+        if _default_matcher is None:
+            _default_matcher = compile_ruleset(load_default_document())
+        return None, _default_matcher
+
+
+def published_matcher_compiled() -> bool:
+    """Whether this process holds a compiled matcher already (a worker warms it once)."""
+    return _cache["matcher"] is not None or _default_matcher is not None
+
+
 def versions_all():
     return RuleSetVersion.objects.select_related("created_by", "published_by", "based_on").order_by(
         "-number"
@@ -64,6 +85,21 @@ def get_version(number: int) -> RuleSetVersion:
     return RuleSetVersion.objects.select_related("created_by", "published_by", "based_on").get(
         number=number
     )
+
+
+def ruleset_history(number: int, limit: int = 50):
+    """The audit events about one rule set version, newest first (target "ruleset:<n>")."""
+    return list(
+        AuditEvent.objects.filter(target=f"ruleset:{number}")
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def dryruns_for_version(version: RuleSetVersion, limit: int = 5):
+    """The latest dry runs of ``version``: moderation's rows (moderation/dryrun.py), read
+    through their foreign key to the version, so policy never imports moderation."""
+    return list(version.dry_runs.select_related("requested_by").order_by("-created_at")[:limit])
 
 
 def latest_draft() -> RuleSetVersion | None:
@@ -81,36 +117,9 @@ _KEY_ORDER = {
     k: i
     for i, k in enumerate(
         (
-            "schema",
-            "name",
-            "limits",
-            "history",
-            "working_hours",
-            "categories",
-            "term_lists",
-            "staff",
-            "links",
-            "own_contacts",
-            "reply_templates",
-            "rules",
-            "id",
-            "enabled",
-            "category",
-            "clause",
-            "terms",
-            "pattern",
-            "detector",
-            "kinds",
-            "context",
-            "unless",
-            "window",
-            "requires",
-            "platforms",
-            "action",
-            "escalation",
-            "signpost",
-            "auto_apply",
-            "note",
+            *DOCUMENT_KEYS,
+            *RULE_KEYS,
+            # inside working_hours, staff, links and own_contacts
             "start",
             "end",
             "weekdays",
@@ -192,8 +201,6 @@ def ruleset_parse_yaml(text: str) -> dict:
     from datetime import date
 
     import yaml
-
-    from policy.engine import RuleSetError, compile_ruleset
 
     try:
         data = yaml.safe_load(text)

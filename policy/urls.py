@@ -9,8 +9,6 @@ urlpatterns = [
     path("new/", views.draft_create, name="draft_create"),
     path("import/", views.ruleset_import, name="import"),
     path("try/", views.try_comment, name="try"),
-    path("rule-stats/", views.rule_stats, name="rule_stats"),
-    path("dry-runs/<int:pk>/", views.dryrun_detail, name="dryrun"),
     path("v/<int:number>/", views.version_rules, name="version"),
     path("v/<int:number>/rules/new/", views.rule_new, name="rule_new"),
     path("v/<int:number>/rules/<slug:rule_id>/", views.rule_edit, name="rule_edit"),
@@ -35,5 +33,4 @@ urlpatterns = [
     path("v/<int:number>/history/", views.version_history, name="history"),
     path("v/<int:number>/export.yaml", views.version_export, name="export"),
     path("v/<int:number>/publish/", views.version_publish, name="publish"),
-    path("v/<int:number>/dry-run/", views.dryrun_start, name="dryrun_start"),
 ]

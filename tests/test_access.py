@@ -16,7 +16,7 @@ PAGES = {
     "moderation:audit": {"duty_manager", "policy_admin"},
     "policy:versions": {"policy_admin"},
     "policy:try": {"policy_admin"},
-    "policy:rule_stats": {"policy_admin"},
+    "moderation:rule_stats": {"policy_admin"},
     "accounts:rota": {"duty_manager", "policy_admin"},
 }
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import roles
-from moderation import services
+from moderation import sweeps
 from moderation.models import Comment, Decision, PlatformAction, QueueItem, Verdict, WebhookDelivery
 from tests.conftest import Broker
 from tests.factories import ChannelFactory, CommentFactory, QueueItemFactory, UserFactory, VerdictFactory
@@ -78,13 +78,13 @@ def _change(verb: str, message: str, time_: int) -> dict:
 
 def _not_queued(caplog, task: str, **ids) -> list[str]:
     return [r.getMessage() for r in caplog.records
-            if r.name == "moderation.doorbell" and r.levelno == logging.WARNING and task in r.getMessage()
+            if r.name == "moderation.doorbells" and r.levelno == logging.WARNING and task in r.getMessage()
             and all(f"'{k}': {v}" in r.getMessage() for k, v in ids.items())]
 
 
 def test_a_webhook_is_stored_and_answered_200_and_swept_when_redis_is_back(redis_down, client, caplog):
     ChannelFactory(platform="facebook", account_id=PAGE)
-    caplog.set_level(logging.WARNING, logger="moderation.doorbell")
+    caplog.set_level(logging.WARNING, logger="moderation.doorbells")
     started = time.monotonic()
     response = _meta_post(client, _change("add", "When does the clinic open?", 1773480068))
     took = time.monotonic() - started
@@ -96,7 +96,7 @@ def test_a_webhook_is_stored_and_answered_200_and_swept_when_redis_is_back(redis
 
     # Processed by hand (as a worker would, were one reachable), an edit to the comment is
     # stored, and its own classify doorbell cannot be rung either.
-    from moderation.ingest import webhookdelivery_process
+    from moderation.ingest.webhooks import webhookdelivery_process
 
     webhookdelivery_process(delivery_id=delivery.pk)
     response = _meta_post(client, _change("edited", "You are all useless c*nts", 1773480300))
@@ -110,7 +110,7 @@ def test_a_webhook_is_stored_and_answered_200_and_swept_when_redis_is_back(redis
 
     redis_down.start()  # Redis is back, empty: every doorbell it held is gone
     WebhookDelivery.objects.filter(pk=edited.pk).update(status="pending")  # and one not processed yet
-    counts = services.pending_sweep(now=timezone.now() + LATER, grace=dt.timedelta(seconds=60), batch=100)
+    counts = sweeps.pending_sweep(now=timezone.now() + LATER, grace=dt.timedelta(seconds=60), batch=100)
     assert counts == {"comments": 1, "actions": 0, "deliveries": 1}
     assert Broker(redis_down.url).messages() == [(CLASSIFY, {"comment_id": comment.pk}),
                                                  (PROCESS, {"delivery_id": edited.pk})]
@@ -119,7 +119,7 @@ def test_a_webhook_is_stored_and_answered_200_and_swept_when_redis_is_back(redis
 def test_an_officer_decision_is_recorded_shown_and_swept_when_redis_is_back(redis_down, officer_client, caplog):
     comment = CommentFactory(text="You lot are useless idiots")
     item = QueueItemFactory(verdict=VerdictFactory(comment=comment), first_look_due=timezone.now() + dt.timedelta(hours=1))
-    caplog.set_level(logging.WARNING, logger="moderation.doorbell")
+    caplog.set_level(logging.WARNING, logger="moderation.doorbells")
 
     # Pages that only read work without Redis.
     queue = officer_client.get(reverse("moderation:queue"))
@@ -138,7 +138,7 @@ def test_an_officer_decision_is_recorded_shown_and_swept_when_redis_is_back(redi
     assert officer_client.get(response["Location"]).status_code == 200
 
     redis_down.start()
-    counts = services.pending_sweep(now=timezone.now() + LATER, grace=dt.timedelta(seconds=60), batch=100)
+    counts = sweeps.pending_sweep(now=timezone.now() + LATER, grace=dt.timedelta(seconds=60), batch=100)
     assert counts["actions"] == 1
     assert Broker(redis_down.url).messages() == [(APPLY, {"action_id": action.pk})]
 

@@ -19,7 +19,7 @@ refresh (``refresh_grant``) does so when a call answers 401/190 (``AuthExpired``
 before the first call when the stored ``expires_at`` has passed (``refresh_due``), then
 retries the call ONCE; a second ``AuthExpired``, or a refresh the platform refuses, is
 raised as ``AuthExpired`` (the channel needs a person). The client never stores tokens:
-``token_store`` (moderation/tokens.py for a Channel) persists the new pair, encrypted,
+``token_store`` (platforms/tokens.py for a Channel) persists the new pair, encrypted,
 under the channel's row lock, so two workers never spend one rotating refresh token.
 """
 
@@ -33,8 +33,6 @@ from dataclasses import dataclass, field
 
 import requests
 from django.conf import settings
-
-from moderation.services import IncomingComment
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +76,32 @@ class AuthExpired(PlatformError):
 
 class NotSupported(PermanentError):
     """The platform has no API for this (see capabilities.py)."""
+
+
+@dataclass(frozen=True)
+class IncomingComment:
+    """A platform comment, normalised: what every client's ``fetch_since`` and
+    ``parse_webhook`` return, and what moderation/ingest stores.
+
+    ``source_version_at`` is the platform's own time for this copy's text, so copies can be
+    ordered whatever order they arrive in: when the text was written or last edited as far
+    as the copy says (Facebook: ``created_time`` for an ``add`` or a polled copy, the
+    change's time for ``edited``; Instagram: ``timestamp``, or the webhook entry's ``time``;
+    YouTube: ``updatedAt``; X: ``created_at``, as a post's text never changes under its
+    id). None when the copy does not say."""
+
+    external_id: str
+    text: str
+    author_external_id: str = ""
+    author_handle: str = ""
+    author_name: str = ""
+    parent_external_id: str = ""
+    thread_external_id: str = ""
+    created_upstream: dt.datetime | None = None
+    permalink: str = ""
+    raw: dict | None = None
+    is_own: bool = False
+    source_version_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +176,7 @@ class PlatformClient:
         self.base_url = (base_url or getattr(settings, self.base_setting)).rstrip("/")
         self.timeout = timeout if timeout is not None else settings.PLATFORM_HTTP_TIMEOUT
         self.session = session or requests.Session()
-        # Persists refreshed credentials (moderation/tokens.py); None: kept in memory only.
+        # Persists refreshed credentials (platforms/tokens.py); None: kept in memory only.
         self.token_store = token_store
         self.refreshed = False  # at most one refresh per client (one poll, one action)
 

@@ -7,9 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from moderation.platforms.base import MAX_PAGES_PER_POLL, FetchResult, NotSupported, WebhookEvent, parse_time
+from moderation.platforms.base import (
+    FetchResult,
+    IncomingComment,
+    MAX_PAGES_PER_POLL,
+    NotSupported,
+    WebhookEvent,
+    parse_time,
+)
 from moderation.platforms.meta import GraphClient, hand_over_marks
-from moderation.services import IncomingComment
 
 COMMENT_FIELDS = "id,message,from,created_time,parent{id},permalink_url,is_hidden,can_hide,comment_count,like_count"
 # Recent posts whose comments every round reads; 25 is Graph's default page and covers

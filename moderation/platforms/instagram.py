@@ -9,9 +9,15 @@ import time
 
 from django.conf import settings
 
-from moderation.platforms.base import MAX_PAGES_PER_POLL, FetchResult, NotSupported, WebhookEvent, parse_time
+from moderation.platforms.base import (
+    FetchResult,
+    IncomingComment,
+    MAX_PAGES_PER_POLL,
+    NotSupported,
+    WebhookEvent,
+    parse_time,
+)
 from moderation.platforms.meta import GraphClient, hand_over_marks
-from moderation.services import IncomingComment
 
 COMMENT_FIELDS = "id,text,timestamp,username,from{id,username},like_count,hidden,parent_id,replies{id,text,timestamp,username,from,parent_id}"
 # Recent media whose comments every round reads; 25 is Graph's default page.

@@ -13,9 +13,10 @@ import time
 from django.conf import settings
 
 from moderation.platforms.base import (
-    MAX_PAGES_PER_POLL,
     AuthExpired,
     FetchResult,
+    IncomingComment,
+    MAX_PAGES_PER_POLL,
     NotSupported,
     PermanentError,
     PlatformClient,
@@ -25,7 +26,6 @@ from moderation.platforms.base import (
     WebhookEvent,
     parse_time,
 )
-from moderation.services import IncomingComment
 
 TWEET_FIELDS = "author_id,conversation_id,created_at,in_reply_to_user_id,referenced_tweets,note_tweet"
 PAGE_SIZE = 100  # max_results ceiling

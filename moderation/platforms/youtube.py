@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from moderation.platforms.base import (
-    MAX_PAGES_PER_POLL,
     AuthExpired,
     FetchResult,
+    IncomingComment,
+    MAX_PAGES_PER_POLL,
     NotSupported,
     PermanentError,
     PlatformClient,
@@ -23,7 +24,6 @@ from moderation.platforms.base import (
     TransientError,
     parse_time,
 )
-from moderation.services import IncomingComment
 
 THREADS_PAGE_SIZE = 100  # maxResults ceiling
 # Replies do not bring an old thread back to the top of commentThreads, so the poll keeps

@@ -12,12 +12,17 @@ from django_htmx.http import trigger_client_event
 
 from accounts import roles
 from accounts.access import role_required
-from moderation import access, decisions, selectors, sla
-from moderation.actions import ActionNotSupported
+from accounts.htmx import page_or_partial
+from moderation import access, selectors
+from moderation.decisions import services as decisions
+from moderation.decisions.actions import ActionNotSupported
 from moderation.forms import DecisionForm, UndoForm
 from moderation.models import Decision, Verdict
+from moderation.queue import sla
 from moderation.views.present import platform_actions, text_segments
+from policy.engine import load_default_document
 from policy.engine.verdict import REPLY_TEMPLATE_KEYS, SAFEGUARDING_TEMPLATE, reply_template_key
+from policy.selectors import get_published_document
 
 TEMPLATE_LABELS = {
     **{s.value: s.label for s in Verdict.Signpost if s != Verdict.Signpost.NONE},
@@ -27,13 +32,9 @@ TEMPLATE_LABELS = {
 
 def reply_templates() -> list[dict]:
     """The reply templates from the published rule set (the bundled default before one)."""
-    from policy.selectors import get_published_document
-
     try:
         templates = get_published_document().get("reply_templates") or {}
     except LookupError:
-        from policy.engine import load_default_document
-
         templates = load_default_document().get("reply_templates") or {}
     return [
         {"key": key, "label": TEMPLATE_LABELS[key], "text": templates[key]}
@@ -115,8 +116,7 @@ def comment(request, pk: int):
     context["segments"] = text_segments(c.text, verdict.rules if verdict else [])
     if item is not None:
         context.update(_panel_context(request, item))
-    template = "moderation/comment.html#comment-detail" if request.htmx and not request.htmx.boosted else "moderation/comment.html"
-    return render(request, template, context)
+    return page_or_partial(request, "moderation/comment.html", "comment-detail", context)
 
 
 def _respond(request, item, *, error: str = "", done: Decision | None = None, changed: bool, status: int = 200):

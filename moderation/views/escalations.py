@@ -14,7 +14,9 @@ from django_htmx.http import trigger_client_event
 
 from accounts import roles
 from accounts.access import role_required
-from moderation import access, notify, selectors
+from accounts.htmx import page_or_partial
+from moderation import access, selectors
+from moderation.decisions import notify
 
 # "Recent" on the duty manager's page: a week covers a bank-holiday weekend's handover.
 RECENT = dt.timedelta(days=7)
@@ -30,8 +32,7 @@ def escalations(request):
         "recent": recent,
         "on_call": notify.shift_on_call(timezone.now()),
     }
-    template = "moderation/escalations.html#escalation-lists" if request.htmx and not request.htmx.boosted else "moderation/escalations.html"
-    return render(request, template, context)
+    return page_or_partial(request, "moderation/escalations.html", "escalation-lists", context)
 
 
 @require_POST

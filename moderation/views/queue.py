@@ -11,13 +11,12 @@ from django_htmx.http import trigger_client_event
 
 from accounts import roles
 from accounts.access import role_required
-from moderation import decisions, selectors, sla
+from accounts.htmx import page_or_partial
+from moderation import selectors
+from moderation.decisions import services as decisions
+from moderation.queue import sla
 from moderation.forms import BulkDecisionForm, QueueFilterForm
 from moderation.models import Channel, QueueItem
-
-
-def _partial_wanted(request) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _querystring(data, **changes) -> str:
@@ -97,8 +96,7 @@ def queue(request):
         "first_page": not form.cleaned_data.get("after"),
         "now": clock.now,
     }
-    template = "moderation/queue.html#queue-results" if _partial_wanted(request) else "moderation/queue.html"
-    return render(request, template, context)
+    return page_or_partial(request, "moderation/queue.html", "queue-results", context)
 
 
 @require_POST

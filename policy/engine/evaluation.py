@@ -103,7 +103,8 @@ class Score:
         }
 
 
-def _parse_time(value) -> datetime | None:
+def parse_time(value) -> datetime | None:
+    """A row's ``received_at`` (ISO 8601, ``Z`` allowed) as a datetime, or None."""
     if not value:
         return None
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -123,17 +124,12 @@ def author_from(value) -> AuthorHistory | None:
     return AuthorHistory(recent_violations=violations, recent_texts=tuple(texts))
 
 
-def parse_time(value) -> datetime | None:
-    """A row's ``received_at`` (ISO 8601, ``Z`` allowed) as a datetime, or None."""
-    return _parse_time(value)
-
-
 def row_verdict(row: dict, matcher):
     """The rules' verdict for one eval row."""
     return matcher.evaluate(
         row["text"],
         platform=row.get("platform") or "facebook",
-        received_at=_parse_time(row.get("received_at")),
+        received_at=parse_time(row.get("received_at")),
         author=author_from(row.get("author")),
     )
 

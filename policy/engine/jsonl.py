@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Iterable, Iterator
 
-from .evaluation import _parse_time, author_from
+from .evaluation import parse_time, author_from
 
 
 def moderate_lines(lines: Iterable[str], matcher, *, judge=None, batch: int = 1) -> Iterator[dict]:
@@ -45,7 +45,7 @@ def _parse(n: int, line: str):
         if not isinstance(platform, str):
             raise ValueError('"platform" must be a string')
         try:
-            received_at = _parse_time(row.get("received_at"))
+            received_at = parse_time(row.get("received_at"))
         except (TypeError, ValueError):
             raise ValueError('"received_at" must be an ISO 8601 date-time') from None
         if received_at is not None and received_at.tzinfo is None:

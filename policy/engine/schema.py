@@ -94,9 +94,10 @@ from .detectors import DETECTOR_KINDS
 from .splice import compile_expanded
 from .errors import RuleSetError
 from .terms import handle_term, parse_term
-from .verdict import ACTIONS, CATEGORIES, REMOVAL_CATEGORIES, REPLY_TEMPLATE_KEYS, SIGNPOSTS
+from .verdict import ACTIONS, CATEGORIES, ESCALATIONS, REMOVAL_CATEGORIES, REPLY_TEMPLATE_KEYS, SIGNPOSTS
 
-DOC_ESCALATIONS = ("none", "safeguarding", "urgent")
+# A document asks for "urgent"; the engine makes it "duty_manager" outside working time.
+DOC_ESCALATIONS = tuple(e for e in ESCALATIONS if e != "duty_manager")
 # The bounds of the examples section: each example is embedded once per rule-set version and
 # compared with every comment (one matrix product), and an admin must be able to read them all.
 EXAMPLES_MAX_PER_CATEGORY = 30
@@ -106,16 +107,35 @@ _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,79}$")
 _LIST_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-_RULE_KEYS = {
+# The document's top-level keys and a rule's keys, in the order export and the audit diffs
+# write them (policy/selectors.py): the one list validation, the rule form
+# (policy/forms.py) and export are derived from. The last four were added after export's
+# order was fixed and have always been written last, in this order.
+DOCUMENT_KEYS = (
+    "schema",
+    "name",
+    "limits",
+    "history",
+    "working_hours",
+    "categories",
+    "term_lists",
+    "staff",
+    "links",
+    "own_contacts",
+    "reply_templates",
+    "rules",
+    # the model reader's sections (policy.reader), written after the rules, as export has
+    "examples",
+    "reader",
+)
+RULE_KEYS = (
     "id",
+    "enabled",
     "category",
     "clause",
-    "enabled",
     "terms",
     "pattern",
     "detector",
-    "near",
-    "within",
     "kinds",
     "context",
     "unless",
@@ -127,9 +147,13 @@ _RULE_KEYS = {
     "signpost",
     "auto_apply",
     "note",
-    "triggers",
     "anchor",
-}
+    "near",
+    "triggers",
+    "within",
+)
+# Speed hints (gates and anchors) an admin does not edit in the rule form: an edit keeps them.
+RULE_SPEED_KEYS = ("triggers", "anchor")
 PLATFORMS = ("facebook", "instagram", "youtube", "twitter", "x")
 
 
@@ -319,7 +343,7 @@ def validate(doc: Any) -> dict:
     for i, rule in enumerate(rules):
         path = f"rules[{i}]"
         rule = _mapping(rule, path)
-        unknown = set(rule) - _RULE_KEYS
+        unknown = set(rule) - set(RULE_KEYS)
         if unknown:
             _fail(f"{path}.{sorted(unknown)[0]}", "unknown key")
         rid = rule.get("id")

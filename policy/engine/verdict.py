@@ -4,9 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ACTIONS = ("allow", "hide", "delete", "block")
-ESCALATIONS = ("none", "safeguarding", "urgent", "duty_manager")
-SIGNPOSTS = ("none", "complaints", "clinical", "individual_care", "crisis", "media", "legal")
+# The verdict vocabulary (DESIGN.md), each value with the label the console shows: the one
+# definition the engine, the rule set schema, the admin forms and moderation's model choices
+# (moderation/models.py) are all derived from.
+ACTION_LABELS = {"allow": "Allow", "hide": "Hide", "delete": "Delete", "block": "Block"}
+ESCALATION_LABELS = {
+    "none": "None",
+    "safeguarding": "Safeguarding",
+    "urgent": "Urgent",
+    "duty_manager": "Duty manager",
+}
+SIGNPOST_LABELS = {
+    "none": "None",
+    "complaints": "Complaints process",
+    "clinical": "Clinical question (NHS 111)",
+    "individual_care": "Individual care (contact us privately)",
+    "crisis": "Crisis support",
+    "media": "Press office",
+    "legal": "Legal",
+}
+ACTIONS = tuple(ACTION_LABELS)
+ESCALATIONS = tuple(ESCALATION_LABELS)
+SIGNPOSTS = tuple(SIGNPOST_LABELS)
 REMOVAL_CATEGORIES = (
     "hate",
     "profanity",

@@ -1,10 +1,9 @@
 """The policy admin pages (issue 6): thin function views, one module per screen group.
 
-The policy web layer is the one place that calls moderation (lazily): the audit trail and
-the dry run over stored comments live where the comments live (README, Architecture).
+The pages over stored comments (dry runs, rule statistics) are moderation's views
+(moderation/views/dryruns.py): they live where the comments live (README, Architecture).
 """
 
-from policy.views.dryruns import dryrun_detail, dryrun_start, rule_stats
 from policy.views.editing import (
     rule_delete,
     rule_edit,
@@ -26,12 +25,9 @@ from policy.views.versions import (
 
 __all__ = [
     "draft_create",
-    "dryrun_detail",
-    "dryrun_start",
     "rule_delete",
     "rule_edit",
     "rule_new",
-    "rule_stats",
     "rule_toggle",
     "ruleset_import",
     "try_comment",

@@ -7,7 +7,6 @@ archived versions render the same pages read-only; a POST to them gets 409.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -17,18 +16,11 @@ from django_htmx.http import trigger_client_event
 
 from accounts import roles
 from accounts.access import role_required
+from accounts.htmx import page_or_partial
 from policy import selectors, services
 from policy.engine import RuleSetError
 from policy.forms import SECTION_FORMS, RuleForm, TermListForm
-from policy.views._common import (
-    audit,
-    confirm_page,
-    confirmed,
-    editable,
-    frozen_response,
-    page_or_partial,
-    version_or_404,
-)
+from policy.views.common import confirm_page, confirmed, editable, frozen_response, version_or_404
 
 SECTION_TITLES = {
     "rules": "Rules",
@@ -43,11 +35,9 @@ SECTION_TITLES = {
 
 
 def version_context(version, section: str, **extra) -> dict:
-    from moderation.dryrun import dryruns_for_version  # web layer only: see _common.audit
-
     published = selectors.versions_all().filter(status="published").first()
     return {
-        "recent_runs": dryruns_for_version(version),
+        "recent_runs": selectors.dryruns_for_version(version),
         "version": version,
         "section": section,
         "editable": editable(version),
@@ -60,19 +50,16 @@ def version_context(version, section: str, **extra) -> dict:
 def _save(request, version, form, what: str) -> bool:
     """Apply a valid form to the draft and audit the diff; False with errors on the form."""
     try:
-        with transaction.atomic():
-            version, diff = services.ruleset_change_draft(
-                version=version, change=form.document_with, actor=request.user
-            )
-            if diff:
-                audit(request, "changed", version, what=what, diff=diff)
+        services.ruleset_change_draft(
+            version=version, change=form.document_with, actor=request.user, what=what
+        )
     except RuleSetError as err:
         form.add_ruleset_error(err)
         return False
     return True
 
 
-def _rule_rows(doc: dict) -> list[dict]:
+def rule_rows(doc: dict) -> list[dict]:
     defaults = doc.get("categories") or {}
     rows = []
     for i, rule in enumerate(doc.get("rules") or []):
@@ -124,7 +111,7 @@ def _rule_index(version, rule_id: str) -> int:
 @vary_on_headers("HX-Request")
 def version_rules(request, number: int):
     version = version_or_404(number)
-    context = version_context(version, "rules", rules=_rule_rows(version.document))
+    context = version_context(version, "rules", rules=rule_rows(version.document))
     return page_or_partial(request, "policy/version.html", "rules", context)
 
 
@@ -148,20 +135,15 @@ def rule_toggle(request, number: int, rule_id: str):
             rules.append(rule)
         return {**doc, "rules": rules}
 
-    with transaction.atomic():
-        version, diff = services.ruleset_change_draft(
-            version=version, change=change, actor=request.user
-        )
-        audit(
-            request,
-            "changed",
-            version,
-            what=f"rule {rule_id} {'enabled' if enabled else 'disabled'}",
-            diff=diff,
-        )
+    version, _ = services.ruleset_change_draft(
+        version=version,
+        change=change,
+        actor=request.user,
+        what=f"rule {rule_id} {'enabled' if enabled else 'disabled'}",
+    )
     if not request.htmx:
         return redirect(reverse("policy:version", args=[number]))
-    context = version_context(version, "rules", rules=_rule_rows(version.document))
+    context = version_context(version, "rules", rules=rule_rows(version.document))
     response = page_or_partial(request, "policy/version.html", "rules", context)
     return trigger_client_event(response, "ruleset-changed")
 
@@ -287,11 +269,9 @@ def rule_delete(request, number: int, rule_id: str):
         return {**doc, "rules": [r for r in doc["rules"] if r.get("id") != rule_id]}
 
     try:
-        with transaction.atomic():
-            version, diff = services.ruleset_change_draft(
-                version=version, change=change, actor=request.user
-            )
-            audit(request, "changed", version, what=f"rule {rule_id} deleted", diff=diff)
+        services.ruleset_change_draft(
+            version=version, change=change, actor=request.user, what=f"rule {rule_id} deleted"
+        )
     except (
         RuleSetError
     ) as err:  # e.g. another rule "requires" only this one's category: still valid today

@@ -8,10 +8,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts import roles
 from accounts.access import role_required
+from accounts.htmx import page_or_partial
 from policy import selectors
 from policy.engine import compile_ruleset
 from policy.forms import TryForm
-from policy.views._common import highlight_segments, page_or_partial, version_or_404
+from policy.views.common import highlight_segments, version_or_404
 
 
 def _judge(version, matcher, text: str, platform: str, received_at) -> dict:

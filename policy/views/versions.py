@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -13,11 +12,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import roles
 from accounts.access import role_required
+from accounts.htmx import page_or_partial
 from policy import selectors, services
 from policy.engine import RuleSetError
 from policy.forms import ImportForm, NewDraftForm, PublishForm
 from policy.models import RuleSetVersion
-from policy.views._common import audit, confirm_page, confirmed, page_or_partial, version_or_404
+from policy.views.common import confirm_page, confirmed, version_or_404
 
 
 def _versions_context(import_form=None) -> dict:
@@ -42,14 +42,12 @@ def draft_create(request):
     if not form.is_valid():
         return HttpResponse("Choose the version to start from.", status=400)
     source = version_or_404(form.cleaned_data["based_on"])
-    with transaction.atomic():
-        draft = services.ruleset_create_draft(
-            document=source.document,
-            actor=request.user,
-            based_on=source,
-            notes=form.cleaned_data["notes"] or f"Draft from v{source.number}",
-        )
-        audit(request, "draft_created", draft, based_on=source.number, notes=draft.notes)
+    draft = services.ruleset_create_draft(
+        document=source.document,
+        actor=request.user,
+        based_on=source,
+        notes=form.cleaned_data["notes"] or f"Draft from v{source.number}",
+    )
     messages.success(
         request,
         f"Draft v{draft.number} created from v{source.number}. Edit it, try it, dry-run it, then publish.",
@@ -64,13 +62,11 @@ def ruleset_import(request):
     form = ImportForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                draft = services.ruleset_import_yaml(
-                    text=form.cleaned_data["yaml"],
-                    actor=request.user,
-                    notes=form.cleaned_data["notes"],
-                )
-                audit(request, "imported", draft, notes=draft.notes)
+            draft = services.ruleset_import_yaml(
+                text=form.cleaned_data["yaml"],
+                actor=request.user,
+                notes=form.cleaned_data["notes"],
+            )
         except RuleSetError as err:
             form.add_error(None, f"{err.path}: {err.message}" if err.path else err.message)
         else:
@@ -131,18 +127,7 @@ def version_publish(request, number: int):
         )
     note = form.cleaned_data["note"]
     try:
-        with transaction.atomic():
-            services.ruleset_publish(version=version, actor=request.user)
-            audit(
-                request,
-                "rolled_back" if rollback else "published",
-                version,
-                previous=previous.number if previous else None,
-                note=note,
-                diff=selectors.ruleset_document_diff(previous.document, version.document)
-                if previous
-                else "",
-            )
+        services.ruleset_publish(version=version, actor=request.user, note=note)
     except RuleSetError as err:
         messages.error(request, f"v{version.number} cannot be published: {err}")
     else:
@@ -159,8 +144,6 @@ def version_publish(request, number: int):
 @role_required(roles.MANAGE_POLICY)
 @vary_on_headers("HX-Request")
 def version_history(request, number: int):
-    from moderation.dryrun import ruleset_history  # see _common.audit
-
     version = version_or_404(number)
-    context = {"version": version, "section": "history", "events": ruleset_history(version.number)}
+    context = {"version": version, "section": "history", "events": selectors.ruleset_history(version.number)}
     return page_or_partial(request, "policy/version.html", "history", context)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import OnCallShift
-from moderation.models import AuditEvent
+from audit.models import AuditEvent
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

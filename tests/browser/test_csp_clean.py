@@ -43,8 +43,9 @@ def test_htmx_swaps_raise_no_csp_violation_and_nothing_fails_to_load(transaction
     user = UserFactory(username="csp.person")
     for role in (roles.OFFICER, roles.POLICY_ADMIN):
         user.groups.add(Group.objects.get(name=role))
-    published = ruleset_publish(version=ruleset_create_draft(document=load_default_document()))
-    ruleset_create_draft(document=published.document, based_on=published)
+    published = ruleset_publish(version=ruleset_create_draft(document=load_default_document(), system_actor="tests"),
+                                system_actor="tests")
+    ruleset_create_draft(document=published.document, based_on=published, system_actor="tests")
     due = timezone.now() + dt.timedelta(hours=1)
     first = QueueItemFactory(verdict=VerdictFactory(comment=CommentFactory(
         channel=ChannelFactory(platform="youtube"), text="You lot are clowns")), first_look_due=due)

@@ -4,7 +4,8 @@ import pytest
 from django.core.management import call_command
 
 from moderation.crypto import decrypt_credentials
-from moderation.models import AuditEvent, Channel
+from audit.models import AuditEvent
+from moderation.models import Channel
 from tests.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,8 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from moderation.models import AuditEvent, Author, Comment, Decision, PlatformAction, QueueItem, Verdict
+from audit.models import AuditEvent
+from moderation.models import Author, Comment, Decision, PlatformAction, QueueItem, Verdict
 from tests.factories import AuthorFactory, ChannelFactory, CommentFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from moderation import services, tasks
-from moderation.models import AuditEvent, Comment, QueueItem, Verdict
-from moderation.services import IncomingComment, comment_upsert
+from moderation import sweeps, tasks
+from audit.models import AuditEvent
+from moderation.models import Comment, QueueItem, Verdict
+from moderation.ingest.store import comment_upsert
+from moderation.platforms.base import IncomingComment
+from moderation.triage.classify import comments_classify
 from tests.factories import ChannelFactory, CommentFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +57,8 @@ def test_own_page_replies_are_stored_but_never_classified(django_capture_on_comm
     with django_capture_on_commit_callbacks() as callbacks:
         result = comment_upsert(channel=channel, incoming=IncomingComment(external_id="own", text="Thanks!", is_own=True))
     assert callbacks == []
-    assert services.comment_classify(comment_id=result.comment.pk) is None
+    assert comments_classify(comment_ids=[result.comment.pk]) == {"judged": 0, "needs_person": 0}
+    assert not Verdict.objects.exists()
 
 
 def test_reply_arriving_before_its_parent_is_linked_when_the_parent_arrives():
@@ -73,7 +77,7 @@ def test_classify_task_is_idempotent_and_queues_a_flagged_comment():
     assert verdict.action != "allow" and verdict.is_current
     item = QueueItem.objects.get(comment=comment)
     # Profanity is "apply automatically" in the default rule set: the classify path hides it
-    # (moderation.decisions.apply_automatic) and the item leaves the queue, decided.
+    # (moderation/decisions/automatic.py) and the item leaves the queue, decided.
     assert (item.status, item.verdict_id) == ("decided", verdict.pk)
     assert list(item.comment.decisions.values_list("kind", "automatic")) == [("hide", True)]
     assert AuditEvent.objects.filter(verb="comment.classified", comment=comment).count() == 1
@@ -81,8 +85,8 @@ def test_classify_task_is_idempotent_and_queues_a_flagged_comment():
 
 def test_a_harmless_comment_gets_a_verdict_but_no_queue_item():
     comment = CommentFactory(text="Great to see the new diagnostic centre open in Louth")
-    verdict = services.comment_classify(comment_id=comment.pk)
-    assert verdict.action == "allow"
+    assert comments_classify(comment_ids=[comment.pk]) == {"judged": 1, "needs_person": 0}
+    assert Verdict.objects.get(comment=comment).action == "allow"
     assert not QueueItem.objects.filter(comment=comment).exists()
 
 
@@ -91,7 +95,7 @@ def test_sweeper_requeues_comments_whose_task_was_lost(broker):
     lost = CommentFactory(received_at=old)
     CommentFactory(received_at=timezone.now())  # too fresh: its task is probably in flight
     judged = CommentFactory(received_at=old)
-    services.comment_classify(comment_id=judged.pk)
+    comments_classify(comment_ids=[judged.pk])
     CommentFactory(received_at=old, is_own=True)
 
     counts = tasks.pending_sweep_task()
@@ -102,14 +106,14 @@ def test_sweeper_requeues_comments_whose_task_was_lost(broker):
 
 def test_sweeper_requeues_an_edited_comment_judged_only_in_its_old_revision(broker):
     comment = CommentFactory(received_at=timezone.now() - dt.timedelta(minutes=10))
-    services.comment_classify(comment_id=comment.pk)
+    comments_classify(comment_ids=[comment.pk])
     Comment.objects.filter(pk=comment.pk).update(revision=2, text="edited")
-    assert services.pending_sweep(grace=dt.timedelta(seconds=60), batch=10) == {"comments": 1, "actions": 0, "deliveries": 0}
+    assert sweeps.pending_sweep(grace=dt.timedelta(seconds=60), batch=10) == {"comments": 1, "actions": 0, "deliveries": 0}
     assert broker.messages() == [(CLASSIFY, {"comment_id": comment.pk})]
 
 
 def test_sweeper_works_in_bounded_batches(broker):
     old = timezone.now() - dt.timedelta(minutes=10)
     CommentFactory.create_batch(5, received_at=old)
-    assert services.pending_sweep(grace=dt.timedelta(seconds=60), batch=3) == {"comments": 3, "actions": 0, "deliveries": 0}
+    assert sweeps.pending_sweep(grace=dt.timedelta(seconds=60), batch=3) == {"comments": 3, "actions": 0, "deliveries": 0}
     assert len(broker.messages()) == 3

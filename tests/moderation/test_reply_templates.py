@@ -12,7 +12,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from moderation import decisions, services
+from moderation.decisions import services as decisions
+from moderation.models import Verdict
+from moderation.triage.classify import comments_classify
 from policy.engine import load_default_document
 from policy.engine.verdict import SIGNPOSTS
 from tests.factories import ChannelFactory, CommentFactory, QueueItemFactory, VerdictFactory
@@ -97,7 +99,8 @@ def test_no_signpost_prefills_nothing(client_for, officer):
 
 def test_the_engine_stores_the_safeguarding_template_for_a_disclosure():
     comment = CommentFactory(text=DISCLOSURE)
-    verdict = services.comment_classify(comment_id=comment.pk)
+    comments_classify(comment_ids=[comment.pk])
+    verdict = Verdict.objects.get(comment=comment)
     assert (verdict.escalation, verdict.signpost) == ("safeguarding", "crisis")
     assert verdict.reply_template == TEMPLATES["safeguarding"]
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from moderation.models import AuditEvent
+from audit.models import AuditEvent
 from tests.factories import CommentFactory, QueueItemFactory, VerdictFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def _escalation(text="Ward 4 has had no nurse on for hours tonight"):
 
 def test_full_page_lists_open_escalations_with_their_timeline(client_for, duty_manager):
     item = _escalation()
-    from moderation.services import audit_record
+    from audit.services import audit_record
 
     audit_record(verb="escalation.notified", system_actor="pager", comment=item.comment, data={"to": "dev.duty"})
     response = client_for(duty_manager).get(reverse("moderation:escalations"))

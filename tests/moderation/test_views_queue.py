@@ -270,7 +270,8 @@ def test_bulk_refuses_get_and_wrong_role(client_for, officer, policy_admin):
 
 
 def test_facet_counts_apply_every_other_filter(officer):
-    from moderation import selectors, sla
+    from moderation import selectors
+    from moderation.queue import sla
 
     _item(text="fb abuse", platform="facebook", categories=["abuse"])
     _item(text="fb ads", platform="facebook", categories=["advertising"])
@@ -321,7 +322,8 @@ def test_search_with_no_match_shows_an_empty_queue_page_and_partial(client_for, 
 
 
 def test_facet_counts_for_a_search_with_no_match_are_all_zero(officer):
-    from moderation import selectors, sla
+    from moderation import selectors
+    from moderation.queue import sla
 
     _item(text="fb abuse", platform="facebook", categories=["abuse"])
     clock = sla.Clock.current()

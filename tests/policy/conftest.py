@@ -9,8 +9,8 @@ from policy.services import ruleset_create_draft, ruleset_publish
 
 @pytest.fixture
 def published(db):
-    version = ruleset_create_draft(document=load_default_document(), notes="default")
-    return ruleset_publish(version=version)
+    version = ruleset_create_draft(document=load_default_document(), notes="default", system_actor="tests")
+    return ruleset_publish(version=version, system_actor="tests")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from moderation import dryrun
+from moderation import dryrun, sweeps
 from moderation.models import Decision, DryRun, Verdict
 from policy.models import RuleSetVersion
 from tests.factories import CommentFactory
@@ -200,7 +200,7 @@ def test_sweep_rings_again_only_for_lost_runs(draft, published, broker):
     )
     DryRun.objects.create(version=draft, baseline=published, status="running", heartbeat_at=now)
     DryRun.objects.create(version=draft, baseline=published, status="done", finished_at=now)
-    assert dryrun.dryrun_sweep(grace=dt.timedelta(seconds=60), batch=10, now=now) == 2
+    assert sweeps.dryrun_sweep(grace=dt.timedelta(seconds=60), batch=10, now=now) == 2
     assert broker.messages() == [
         ("moderation.tasks.dryrun_execute_task", {"dryrun_id": lost.pk}),
         ("moderation.tasks.dryrun_execute_task", {"dryrun_id": died.pk}),

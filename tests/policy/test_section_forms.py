@@ -12,7 +12,7 @@ import copy
 import pytest
 from django.urls import reverse
 
-from moderation.models import AuditEvent
+from audit.models import AuditEvent
 from policy.services import ruleset_update_draft
 from tests.html_forms import form_data
 

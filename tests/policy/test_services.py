@@ -56,7 +56,7 @@ def test_database_rejects_document_change_on_frozen_version(published):
 
 
 def test_database_allows_status_change_of_frozen_version(published, draft):
-    ruleset_publish(version=draft)
+    ruleset_publish(version=draft, system_actor="tests")
     published.refresh_from_db()
     assert published.status == "archived"
 
@@ -80,10 +80,10 @@ def test_invalid_pattern_is_refused_with_its_path(draft):
 
 def test_publish_archives_previous_and_rollback_republishes_frozen_version(published, draft):
     ruleset_update_draft(version=draft, document=with_term(draft.document))
-    ruleset_publish(version=draft)
+    ruleset_publish(version=draft, system_actor="tests")
     assert selectors.get_published_matcher()[0].pk == draft.pk
     assert selectors.get_published_matcher()[1].evaluate("you lot are a shambles").action == "hide"
-    ruleset_publish(version=RuleSetVersion.objects.get(pk=published.pk))  # roll back
+    ruleset_publish(version=RuleSetVersion.objects.get(pk=published.pk), system_actor="tests")  # roll back
     assert dict(RuleSetVersion.objects.values_list("number", "status")) == {
         1: "published",
         2: "archived",
@@ -95,14 +95,14 @@ def test_publish_archives_previous_and_rollback_republishes_frozen_version(publi
 
 def test_import_yaml_creates_a_draft(published):
     text = selectors.ruleset_dump_yaml(with_term(published.document, "numptyish"))
-    version = ruleset_import_yaml(text=text, notes="from file")
+    version = ruleset_import_yaml(text=text, notes="from file", system_actor="tests")
     assert (version.status, version.notes) == ("draft", "from file")
     assert version.document["term_lists"]["insults"][-1] == "numptyish"
 
 
 def test_import_yaml_syntax_error_names_the_line():
     with pytest.raises(RuleSetError) as exc:
-        ruleset_import_yaml(text="schema: 1\nrules:\n  - id: [unclosed\n")
+        ruleset_import_yaml(text="schema: 1\nrules:\n  - id: [unclosed\n", system_actor="tests")
     assert exc.value.path.startswith("line 4, column 1")
     assert exc.value.message.startswith("not valid YAML")
 
@@ -121,7 +121,7 @@ def test_import_yaml_invalid_rule_names_line_and_path():
         "    pattern: '(oops'\n"
     )
     with pytest.raises(RuleSetError) as exc:
-        ruleset_import_yaml(text=text)
+        ruleset_import_yaml(text=text, system_actor="tests")
     assert exc.value.path == "line 10, rules[1].pattern"
     assert "missing )" in exc.value.message
     assert not RuleSetVersion.objects.exists()
@@ -129,7 +129,7 @@ def test_import_yaml_invalid_rule_names_line_and_path():
 
 def test_import_yaml_that_is_not_a_mapping():
     with pytest.raises(RuleSetError, match="a rule set document is a YAML mapping"):
-        ruleset_import_yaml(text="- just\n- a list\n")
+        ruleset_import_yaml(text="- just\n- a list\n", system_actor="tests")
 
 
 def test_change_draft_applies_to_the_current_document_not_a_stale_copy(draft):
@@ -138,7 +138,7 @@ def test_change_draft_applies_to_the_current_document_not_a_stale_copy(draft):
     stale = RuleSetVersion.objects.get(pk=draft.pk)  # the page another admin has open
     staffed = {**draft.document, "staff": {"names": ["Jane Smith"], "handles": []}}
     ruleset_update_draft(version=draft, document=staffed)  # someone saves the staff list first
-    _, diff = ruleset_change_draft(version=stale, change=with_term)
+    _, diff = ruleset_change_draft(version=stale, change=with_term, system_actor="tests")
     stored = RuleSetVersion.objects.get(pk=draft.pk).document
     assert stored["staff"]["names"] == ["Jane Smith"]
     assert stored["term_lists"]["insults"][-1] == "shambles"
@@ -149,9 +149,38 @@ def test_change_draft_refuses_a_version_published_meanwhile(draft):
     from policy.services import ruleset_change_draft
 
     stale = RuleSetVersion.objects.get(pk=draft.pk)
-    ruleset_publish(version=draft)
+    ruleset_publish(version=draft, system_actor="tests")
     with pytest.raises(RuleSetNotDraft):
-        ruleset_change_draft(version=stale, change=with_term)
+        ruleset_change_draft(version=stale, change=with_term, system_actor="tests")
     assert (
         "shambles" not in RuleSetVersion.objects.get(pk=draft.pk).document["term_lists"]["insults"]
     )
+
+
+def test_load_default_ruleset_force_publishes_with_audit_events(published):
+    # Every publish is audited by the service itself, so the command's is too (it used to
+    # publish with no audit event: only the admin pages wrote one).
+    import io
+
+    from django.core.management import call_command
+
+    from audit.models import AuditEvent
+
+    call_command("load_default_ruleset", "--force", stdout=io.StringIO())
+    version = RuleSetVersion.objects.get(status=RuleSetVersion.Status.PUBLISHED)
+    events = AuditEvent.objects.filter(target=f"ruleset:{version.number}").order_by("id")
+    assert [(e.verb, e.system_actor, e.actor) for e in events] == [
+        ("ruleset.draft_created", "command:load_default_ruleset", None),
+        ("ruleset.published", "command:load_default_ruleset", None),
+    ]
+    assert events[1].data == {"previous": published.number, "diff": ""}
+
+
+def test_export_writes_every_rule_key_in_the_schemas_order():
+    # One list of rule keys (policy/engine/schema.py) orders export and the audit diffs.
+    from policy.engine.schema import RULE_KEYS
+
+    rule = {key: "x" for key in reversed(RULE_KEYS)}
+    lines = selectors.ruleset_dump_yaml({"rules": [rule], "schema": 1}).splitlines()
+    assert lines[:2] == ["schema: 1", "rules:"]
+    assert [line.strip().removeprefix("- ").split(":")[0] for line in lines[2:]] == list(RULE_KEYS)

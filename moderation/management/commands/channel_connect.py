@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from moderation.crypto import encrypt_credentials
 from moderation.models import Channel, Platform
-from moderation.services import audit_record
+from audit.services import audit_record
 
 
 class Command(BaseCommand):

@@ -15,10 +15,12 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts import roles
-from accounts.models import User
+from accounts.models import OnCallShift, User
 from moderation.crypto import encrypt_credentials
 from moderation.models import Channel
-from moderation.services import IncomingComment, comment_classify, comment_upsert
+from moderation.ingest.store import comment_upsert
+from moderation.platforms.base import IncomingComment
+from moderation.triage.classify import comments_classify
 
 DEMO_USERS = [
     # username, password, first name, last name, role
@@ -80,8 +82,6 @@ class Command(BaseCommand):
     def _rota(self):
         """The demo duty manager is on call for the next week, so out-of-hours escalations
         page someone (the e-mail is printed to the console by ./dev run)."""
-        from accounts.models import OnCallShift
-
         duty = User.objects.get(username="duty")
         now = timezone.now()
         if not OnCallShift.objects.filter(starts_at__lte=now, ends_at__gt=now).exists():
@@ -138,5 +138,5 @@ class Command(BaseCommand):
             )
             # Judge now so the queue is full the moment the console opens; the worker would
             # get there too (the task is idempotent, so its later run changes nothing).
-            comment_classify(comment_id=result.comment.pk)
+            comments_classify(comment_ids=[result.comment.pk])
         self.stdout.write(f"Demo comments: {len(DEMO_COMMENTS)} in the queue's history.")

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from policy.engine import load_default_document
 from policy.models import RuleSetVersion
 from policy.services import ruleset_create_draft, ruleset_publish
 
@@ -11,11 +12,11 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="Load and publish even if a version is published.")
 
     def handle(self, *args, force=False, **options):
-        from policy.engine import load_default_document
-
         if not force and RuleSetVersion.objects.filter(status=RuleSetVersion.Status.PUBLISHED).exists():
             self.stdout.write("A rule set is already published; nothing to do (use --force to replace it).")
             return
-        version = ruleset_create_draft(document=load_default_document(), notes="Bundled default rule set")
-        ruleset_publish(version=version)
+        who = "command:load_default_ruleset"
+        version = ruleset_create_draft(document=load_default_document(), notes="Bundled default rule set",
+                                       system_actor=who)
+        ruleset_publish(version=version, system_actor=who)
         self.stdout.write(self.style.SUCCESS(f"Published the default rule set as v{version.number}."))

@@ -188,7 +188,7 @@ def test_usage_headers_near_the_limit_stop_the_round_and_the_sweep(httpserver, s
 
 @pytest.mark.django_db
 def test_a_channel_keeps_the_sweep_in_its_poll_cursor(sim):
-    from moderation.ingest import channel_poll_backlog
+    from moderation.ingest.polling import channel_poll_backlog
     from moderation.models import Comment
 
     world = sim.world

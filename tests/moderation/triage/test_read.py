@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
 
 from accounts.models import OnCallShift
 from audit.models import AuditEvent
 from moderation import sweeps, tasks
 from moderation.models import QueueItem, Verdict
 from moderation.triage.classify import comments_classify
-from tests.factories import CommentFactory, UserFactory
+from tests.factories import CommentFactory, UserFactory, VerdictFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -175,3 +176,53 @@ def test_the_sweeper_rings_once_per_batch_of_unread_verdicts(django_capture_on_c
                                   batch=2)
     assert counts["unread"] == 2  # bounded by the batch
     assert broker.messages("reader") == [("moderation.tasks.comments_read_task", {})]
+
+
+def test_the_comment_page_shows_the_models_finding_or_that_it_has_not_read_it_yet(
+    client_for, officer, django_capture_on_commit_callbacks
+):
+    comment = _fast_path(CRISIS, SATURDAY_NIGHT, django_capture_on_commit_callbacks)
+    url = reverse("moderation:comment", args=[comment.pk])
+    page = client_for(officer).get(url).content.decode()
+    assert 'id="model-unread"' in page and "Not yet read by the model" in page
+
+    tasks.comments_read_task()
+    page = client_for(officer).get(url).content.decode()
+    assert "Not yet read by the model" not in page
+    panel = page[page.index('id="model-reading"'):]
+    assert "<td>crisis</td><td>0.87</td><td>0.48</td>" in panel
+    assert "I&#x27;ve got the pills lined up on the table" in panel  # the nearest example, escaped
+    assert "The rules alone said: allow, escalation none, signpost none." in panel
+    assert "Disputed" not in panel
+
+
+def test_a_disputed_verdict_says_a_person_decides(client_for, officer):
+    verdict = VerdictFactory(action="hide", disputed=True, model_state="read",
+                             model={"findings": [], "flag_score": 0.1,
+                                    "disputed_because": "the rules remove it; the model reads it as fine"})
+    page = client_for(officer).get(reverse("moderation:comment", args=[verdict.comment_id])).content.decode()
+    assert "Disputed: a person decides" in page
+    assert "the rules remove it; the model reads it as fine" in page
+
+
+def _unread(*, minutes_ago, **kw):
+    verdict = VerdictFactory(**kw)  # created_at is auto_now_add: set it after
+    Verdict.objects.filter(pk=verdict.pk).update(created_at=SATURDAY_NIGHT - dt.timedelta(minutes=minutes_ago))
+
+
+@pytest.mark.parametrize("persona", ["officer", "duty_manager"])
+def test_the_queue_header_shows_the_model_readers_health(persona, request, client_for):
+    user = request.getfixturevalue(persona)
+    with time_machine.travel(SATURDAY_NIGHT, tick=False):
+        page = client_for(user).get(reverse("moderation:queue")).content.decode()
+        assert "Model reader:" in page and "up to date" in page
+        _unread(minutes_ago=3)
+        _unread(minutes_ago=1)
+        page = client_for(user).get(reverse("moderation:queue")).content.decode()
+        assert "2 comments waiting, oldest 3\xa0minutes" in page
+        _unread(minutes_ago=2, model_state="unavailable")
+        page = client_for(user).get(reverse("moderation:queue")).content.decode()
+        assert "unavailable since Sat 01:58 · 3 comments not yet read by the model" in page
+        # The 20-second poll re-renders the list only: no health query there.
+        partial = client_for(user).get(reverse("moderation:queue"), HTTP_HX_REQUEST="true").content.decode()
+        assert "Model reader:" not in partial

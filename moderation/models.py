@@ -153,6 +153,8 @@ class ModelState(models.TextChoices):
     PENDING = "pending", "Waiting for the model reader"
     READ = "read", "Read by the model"
     UNAVAILABLE = "unavailable", "Not yet read by the model (reader unavailable)"
+    # Stored before the model reader joined the pipeline (migration 0011): never swept.
+    BEFORE = "before", "Judged before the model reader joined the pipeline"
 
 
 class Verdict(models.Model):

@@ -26,10 +26,20 @@ class Migration(migrations.Migration):
             name='model_read_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
+        # Verdicts stored before this migration were judged by the rules alone: they become
+        # "before", not "pending", so the sweeper does not feed the whole history through
+        # the model (and page the duty manager about last month's comments). New rows
+        # default to pending (the AlterField: a state-only change, PostgreSQL keeps no
+        # default for Django's columns).
         migrations.AddField(
             model_name='verdict',
             name='model_state',
-            field=models.CharField(choices=[('pending', 'Waiting for the model reader'), ('read', 'Read by the model'), ('unavailable', 'Not yet read by the model (reader unavailable)')], default='pending', max_length=12),
+            field=models.CharField(choices=[('pending', 'Waiting for the model reader'), ('read', 'Read by the model'), ('unavailable', 'Not yet read by the model (reader unavailable)'), ('before', 'Judged before the model reader joined the pipeline')], default='before', max_length=12),
+        ),
+        migrations.AlterField(
+            model_name='verdict',
+            name='model_state',
+            field=models.CharField(choices=[('pending', 'Waiting for the model reader'), ('read', 'Read by the model'), ('unavailable', 'Not yet read by the model (reader unavailable)'), ('before', 'Judged before the model reader joined the pipeline')], default='pending', max_length=12),
         ),
         migrations.AddField(
             model_name='verdict',

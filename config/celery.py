@@ -12,6 +12,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("console")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The model reader runs in its own queue (DESIGN.md data flow), so a backlog of readings or
+# a slow model never delays the rules' fast path, ingest, paging or platform actions; a
+# worker consumes it with `-Q celery,reader` (./dev run, docker-compose.yml's worker).
+app.conf.task_routes = {"moderation.tasks.comments_read_task": {"queue": "reader"}}
 
 log = logging.getLogger(__name__)
 

@@ -176,9 +176,13 @@ def run(port: int) -> int:
         procs += [
             subprocess.Popen([PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env=env, cwd=ROOT),
             subprocess.Popen([PY, "-m", "celery", "-A", "config", "worker", "-l", "info", "-c", "2"], env=env, cwd=ROOT),
+            # The model reader's own queue (config/celery.py task_routes), in its own worker so a
+            # slow reading never holds up the rules' fast path; one process, READER_THREADS threads.
+            subprocess.Popen([PY, "-m", "celery", "-A", "config", "worker", "-l", "info", "-c", "1", "-Q", "reader",
+                              "-n", "reader@%h"], env=env, cwd=ROOT),
             subprocess.Popen([PY, "-m", "celery", "-A", "config", "beat", "-l", "info"], env=env, cwd=ROOT),
         ]
-        print(f"\nConsole: http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)\n", flush=True)
+        print(f"\nConsole: http://127.0.0.1:{port}/  (Ctrl-C stops web, workers and beat)\n", flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
         stopped = next(p for p in procs if p.poll() is not None)

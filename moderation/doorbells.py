@@ -62,6 +62,12 @@ def comments_classify(comment_ids: list[int]) -> None:
     _ring("comments_classify_batch_task", [{"comment_ids": list(comment_ids)}], after_commit=True)
 
 
+def comments_read(*, count: int = 1, after_commit: bool = True) -> None:
+    """Wake the model reader (its own ``reader`` queue, config/celery.py): each message reads
+    one batch of verdicts still waiting for it; ``count`` messages for a larger backlog."""
+    _ring("comments_read_task", [{} for _ in range(count)], after_commit=after_commit)
+
+
 def channels_poll(channel_ids: list[int]) -> None:
     """One poll task per channel."""
     _ring("channel_poll_task", [{"channel_id": pk} for pk in channel_ids], after_commit=True)

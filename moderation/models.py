@@ -147,8 +147,20 @@ class Comment(models.Model):
         return f"{self.platform}:{self.external_id}"
 
 
+class ModelState(models.TextChoices):
+    """Where a verdict stands with the model reader (moderation/triage/read.py)."""
+
+    PENDING = "pending", "Waiting for the model reader"
+    READ = "read", "Read by the model"
+    UNAVAILABLE = "unavailable", "Not yet read by the model (reader unavailable)"
+    # Stored before the model reader joined the pipeline (migration 0011): never swept.
+    BEFORE = "before", "Judged before the model reader joined the pipeline"
+
+
 class Verdict(models.Model):
     """The engine's judgement of one revision of a comment under one rule set version."""
+
+    ModelState = ModelState
 
     Action = _choices("Action", ACTION_LABELS)
     Escalation = _choices("Escalation", ESCALATION_LABELS)
@@ -169,6 +181,18 @@ class Verdict(models.Model):
     reply_template = models.TextField(blank=True)
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The model reader (policy/reader) reads each verdict's comment after the rules' fast
+    # path, in its own Celery queue (moderation/triage/read.py). Until it has, the fields
+    # above are the rules' verdict; once it has, they are the combined verdict and
+    # ``rules_only`` keeps what the rules alone said, so a person sees both readers.
+    model_state = models.CharField(max_length=12, choices=ModelState.choices, default=ModelState.PENDING)
+    disputed = models.BooleanField(default=False)
+    # Verdict.model of policy.reader.combine: the whole reading (findings, scores, examples).
+    model = models.JSONField(null=True, blank=True)
+    # The rules' own action, escalation, signpost, categories and auto_apply, kept when the
+    # model's reading changed the row (null: unread, or the model changed nothing).
+    rules_only = models.JSONField(null=True, blank=True)
+    model_read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -180,6 +204,15 @@ class Verdict(models.Model):
                 name="verdict_unique_judgement",
                 # The bundled default (no stored version) is NULL; it must collide too.
                 nulls_distinct=False,
+            ),
+        ]
+        indexes = [
+            # The model task's claim and the sweeper / queue header health line: WHERE
+            # is_current AND model_state IN (pending, unavailable) ORDER BY created_at.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(is_current=True, model_state__in=["pending", "unavailable"]),
+                name="verdict_model_unread_idx",
             ),
         ]
 

@@ -19,6 +19,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -407,3 +408,19 @@ def comment_hidden_upstream(comment_id: int) -> bool | None:
     if verb == "action.applied":
         return data.get("kind") == "hide"
     return verb == "comment.hidden_upstream"
+
+
+# Verdicts the model reader has not read yet (moderation/triage/read.py).
+MODEL_UNREAD = (Verdict.ModelState.PENDING, Verdict.ModelState.UNAVAILABLE)
+
+
+def model_reader_health() -> dict:
+    """The queue header's one-line health of the model reader: how many current verdicts
+    wait for it, since when, and whether the last try found it unavailable (one query over
+    ``verdict_model_unread_idx``)."""
+    return Verdict.objects.filter(is_current=True, model_state__in=MODEL_UNREAD).aggregate(
+        waiting=Count("pk"),
+        oldest=Min("created_at"),
+        unavailable=Count("pk", filter=Q(model_state=Verdict.ModelState.UNAVAILABLE)),
+        unavailable_since=Min("created_at", filter=Q(model_state=Verdict.ModelState.UNAVAILABLE)),
+    )

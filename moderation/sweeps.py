@@ -24,6 +24,7 @@ from moderation.dryrun import STALE_AFTER
 from moderation.ingest.webhooks import deliveries_pending
 from moderation.models import Comment, DryRun, QueueItem, Verdict
 from moderation.queue.sla import published_calendar
+from moderation.triage.read import READ_BATCH, UNREAD
 
 # Lost-doorbell window: an unpaged escalation older than this is not paged any
 # more by the sweep (it is on the escalations page; paging about last week helps nobody).
@@ -39,7 +40,9 @@ def pending_sweep(*, now: dt.datetime | None = None, grace: dt.timedelta, batch:
       revision, received more than ``grace`` ago;
     - platform actions requested more than ``grace`` ago (not waiting for a scheduled retry)
       or in flight longer than a task can live (decisions/actions.py);
-    - webhook deliveries still pending more than ``grace`` after they arrived.
+    - webhook deliveries still pending more than ``grace`` after they arrived;
+    - current verdicts the model reader has not read (pending or unavailable) for more than
+      ``grace``: the reader task rung once per batch it will claim.
     Returns counts per kind, for the log and the tests.
     """
     now = now or timezone.now()
@@ -63,7 +66,13 @@ def pending_sweep(*, now: dt.datetime | None = None, grace: dt.timedelta, batch:
     delivery_ids = deliveries_pending(cutoff=cutoff, batch=batch)
     for delivery_id in delivery_ids:
         doorbells.webhookdelivery_process(delivery_id, after_commit=False)
-    return {"comments": len(ids), "actions": len(action_ids), "deliveries": len(delivery_ids)}
+    # Verdicts the model reader has not read (its doorbell lost, or the reader unavailable
+    # then): one doorbell per READ_BATCH of them, at most ``batch`` rows' worth per run.
+    unread = Verdict.objects.filter(is_current=True, model_state__in=UNREAD, created_at__lte=cutoff)[:batch].count()
+    rings = -(-unread // READ_BATCH)
+    if rings:
+        doorbells.comments_read(count=rings, after_commit=False)
+    return {"comments": len(ids), "actions": len(action_ids), "deliveries": len(delivery_ids), "unread": unread}
 
 
 def escalation_sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> dict[str, int]:

@@ -18,6 +18,7 @@ from moderation.dryrun import dryrun_execute
 from moderation.ingest.polling import channel_poll_backlog, channels_poll_due
 from moderation.ingest.webhooks import webhookdelivery_process
 from moderation.triage.classify import comments_classify
+from moderation.triage.read import comments_read
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,13 @@ def comment_classify_task(*, comment_id: int) -> dict[str, int]:
 def comments_classify_batch_task(*, comment_ids: list[int]) -> dict[str, int]:
     """Judge a page or a delivery's new comments together (moderation/triage/classify.py)."""
     return comments_classify(comment_ids=comment_ids)
+
+
+@shared_task(name="moderation.tasks.comments_read_task")
+def comments_read_task() -> dict[str, int]:
+    """The model reader (its own ``reader`` queue): one batch of verdicts waiting for it
+    (moderation/triage/read.py). Rung after every classification and by the sweeper."""
+    return comments_read()
 
 
 @shared_task(name="moderation.tasks.pending_sweep_task")

@@ -79,13 +79,14 @@ class Broker:
 
 @pytest.fixture
 def broker():
-    """The real Redis broker (REDIS_URL), emptied before and after the test."""
+    """The real Redis broker (REDIS_URL), emptied before and after the test (the default
+    queue and the model reader's ``reader`` queue)."""
     from django.conf import settings
 
     reader = Broker(settings.CELERY_BROKER_URL)
-    reader.client.delete("celery")
+    reader.client.delete("celery", "reader")
     yield reader
-    reader.client.delete("celery")
+    reader.client.delete("celery", "reader")
 
 
 @pytest.fixture

@@ -111,9 +111,11 @@ def test_a_webhook_is_stored_and_answered_200_and_swept_when_redis_is_back(redis
     redis_down.start()  # Redis is back, empty: every doorbell it held is gone
     WebhookDelivery.objects.filter(pk=edited.pk).update(status="pending")  # and one not processed yet
     counts = sweeps.pending_sweep(now=timezone.now() + LATER, grace=dt.timedelta(seconds=60), batch=100)
-    assert counts == {"comments": 1, "actions": 0, "deliveries": 1}
+    # The first revision's verdict, never read by the model (its doorbell was lost too).
+    assert counts == {"comments": 1, "actions": 0, "deliveries": 1, "unread": 1}
     assert Broker(redis_down.url).messages() == [(CLASSIFY, {"comment_id": comment.pk}),
                                                  (PROCESS, {"delivery_id": edited.pk})]
+    assert Broker(redis_down.url).messages("reader") == [("moderation.tasks.comments_read_task", {})]
 
 
 def test_an_officer_decision_is_recorded_shown_and_swept_when_redis_is_back(redis_down, officer_client, caplog):

@@ -107,6 +107,9 @@ def comments_classify(*, comment_ids: list[int]) -> dict[str, int]:
                 for c, r, rules in todo
             ])
             judged = len(verdict_ids)
+            if judged:
+                # Every new verdict waits (model_state pending) for the model reader.
+                doorbells.comments_read()
             # Model instances only for the few that need a person (queue items, decisions).
             flagged = _queue_items_write([
                 (c, Verdict(pk=pk, comment=c, comment_revision=c.revision, ruleset_version=version, action=r.action,

@@ -95,6 +95,8 @@ def queue(request):
         "next_qs": _querystring(form.cleaned_data, after=page.next_cursor) if page.next_cursor else "",
         "first_page": not form.cleaned_data.get("after"),
         "now": clock.now,
+        # Called by the template only when it renders the header (the full page, not a poll).
+        "model_health": selectors.model_reader_health,
     }
     return page_or_partial(request, "moderation/queue.html", "queue-results", context)
 

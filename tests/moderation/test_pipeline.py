@@ -100,7 +100,7 @@ def test_sweeper_requeues_comments_whose_task_was_lost(broker):
 
     counts = tasks.pending_sweep_task()
 
-    assert counts == {"comments": 1, "actions": 0, "deliveries": 0}
+    assert counts == {"comments": 1, "actions": 0, "deliveries": 0, "unread": 0}
     assert broker.messages() == [(CLASSIFY, {"comment_id": lost.pk})]
 
 
@@ -108,12 +108,12 @@ def test_sweeper_requeues_an_edited_comment_judged_only_in_its_old_revision(brok
     comment = CommentFactory(received_at=timezone.now() - dt.timedelta(minutes=10))
     comments_classify(comment_ids=[comment.pk])
     Comment.objects.filter(pk=comment.pk).update(revision=2, text="edited")
-    assert sweeps.pending_sweep(grace=dt.timedelta(seconds=60), batch=10) == {"comments": 1, "actions": 0, "deliveries": 0}
+    assert sweeps.pending_sweep(grace=dt.timedelta(seconds=60), batch=10) == {"comments": 1, "actions": 0, "deliveries": 0, "unread": 0}
     assert broker.messages() == [(CLASSIFY, {"comment_id": comment.pk})]
 
 
 def test_sweeper_works_in_bounded_batches(broker):
     old = timezone.now() - dt.timedelta(minutes=10)
     CommentFactory.create_batch(5, received_at=old)
-    assert sweeps.pending_sweep(grace=dt.timedelta(seconds=60), batch=3) == {"comments": 3, "actions": 0, "deliveries": 0}
+    assert sweeps.pending_sweep(grace=dt.timedelta(seconds=60), batch=3) == {"comments": 3, "actions": 0, "deliveries": 0, "unread": 0}
     assert len(broker.messages()) == 3

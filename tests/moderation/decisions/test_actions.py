@@ -239,7 +239,7 @@ def test_sweeper_requeues_lost_actions_and_pending_deliveries(broker):
 
     counts = tasks.pending_sweep_task()
 
-    assert counts == {"comments": 0, "actions": 2, "deliveries": 1}
+    assert counts == {"comments": 0, "actions": 2, "deliveries": 1, "unread": 0}
     assert sorted(broker.messages(), key=lambda m: sorted(m[1].items())) == sorted([
         (APPLY, {"action_id": lost.pk}), (APPLY, {"action_id": stuck.pk}),
         ("moderation.tasks.webhookdelivery_process_task", {"delivery_id": delivery.pk}),

@@ -244,18 +244,21 @@ def test_duplicate_delivery_changes_nothing(web, broker, django_capture_on_commi
 
 
 # --- processing ----------------------------------------------------------------------------
-def test_processing_upserts_comments_and_is_idempotent(web, django_capture_on_commit_callbacks):
+def test_processing_upserts_comments_and_is_idempotent(web, django_capture_on_commit_callbacks, broker):
     channel = ChannelFactory(platform="facebook", account_id=PAGE)
     post_meta(web, fb_body(fb_change("1_100", "When does the clinic open?"), fb_change("1_101", "Monday", parent="1_100")))
     delivery = WebhookDelivery.objects.get()
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         tasks.webhookdelivery_process_task(delivery_id=delivery.pk)
     tasks.webhookdelivery_process_task(delivery_id=delivery.pk)  # twice: nothing changes
     comments = {c.external_id: c for c in Comment.objects.filter(channel=channel)}
     assert set(comments) == {"1_100", "1_101"}
     assert comments["1_101"].parent_id == comments["1_100"].pk
     assert comments["1_100"].thread_external_id == f"{PAGE}_1"
-    assert callbacks == []  # judged in the same task, right after the delivery's commit
+    # Judged in the same task, right after the delivery's commit: no classify doorbell, only
+    # the model reader's (its own queue) for the new verdicts.
+    assert broker.messages() == []
+    assert broker.messages("reader") == [("moderation.tasks.comments_read_task", {})]
     assert Verdict.objects.filter(comment__channel=channel, is_current=True).count() == 2
     delivery.refresh_from_db()
     assert (delivery.status, delivery.error, delivery.processed_at is not None) == ("processed", "", True)

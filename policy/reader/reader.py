@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -222,7 +223,12 @@ class Reader:
         return readings_from(self.heads, self.heads.scores(vectors), examples, nearest)
 
 
-_readers: dict[Path, Reader | ReaderUnavailable] = {}
+_readers: dict[Path, Reader] = {}
+# A failed load is remembered for READER_RETRY_SECONDS (default 60), so a worker does not
+# re-hash 23 MB on every call while the model is broken, yet picks up repaired artefacts
+# without a restart when the sweeper rings it again (the sweeper retries unavailable work).
+_failures: dict[Path, tuple[float, ReaderUnavailable]] = {}
+DEFAULT_RETRY_SECONDS = 60
 _lock = threading.Lock()
 
 
@@ -245,20 +251,27 @@ def load_reader(directory: Path | None = None, *, threads: int | None = None) ->
 def get_reader() -> Reader:
     """The process-wide reader, loaded on first call (about a second) and then shared.
 
-    Raises :class:`ReaderUnavailable` (every time, without retrying the load) when the
-    artefacts are missing, changed, or made for another embedder.
+    Raises :class:`ReaderUnavailable` when the artefacts are missing, changed, or made for
+    another embedder; that failure is remembered for ``READER_RETRY_SECONDS`` (default 60)
+    and the load is then tried again.
     """
     directory = artefacts_dir()
     found = _readers.get(directory)
-    if found is None:
-        with _lock:
-            found = _readers.get(directory)
-            if found is None:
-                try:
-                    found = load_reader(directory)
-                except ReaderUnavailable as exc:
-                    found = exc
-                _readers[directory] = found
-    if isinstance(found, ReaderUnavailable):
-        raise found
-    return found
+    if found is not None:
+        return found
+    with _lock:
+        found = _readers.get(directory)
+        if found is not None:
+            return found
+        retry = float(os.environ.get("READER_RETRY_SECONDS", DEFAULT_RETRY_SECONDS))
+        failed = _failures.get(directory)
+        if failed is not None and time.time() - failed[0] < retry:
+            raise failed[1]
+        try:
+            found = load_reader(directory)
+        except ReaderUnavailable as exc:
+            _failures[directory] = (time.time(), exc)
+            raise
+        _failures.pop(directory, None)
+        _readers[directory] = found
+        return found

@@ -1,9 +1,11 @@
 """The sentence model artefact, the embedder interface and the heads file."""
 
+import datetime as dt
 import shutil
 
 import numpy as np
 import pytest
+import time_machine
 
 from policy.reader import (
     Embedder,
@@ -77,6 +79,23 @@ def test_get_reader_says_why_it_is_unavailable(tmp_path, monkeypatch):
         get_reader()
     with pytest.raises(ReaderUnavailable):  # remembered, not retried on every call
         get_reader()
+
+
+def test_a_reader_that_could_not_load_is_tried_again_after_the_retry_interval(tmp_path, monkeypatch):
+    """The sweeper retries unavailable work: a worker must pick up repaired artefacts
+    without a restart, once READER_RETRY_SECONDS have passed since the failed load."""
+    monkeypatch.setenv("READER_ARTEFACTS_DIR", str(tmp_path))
+    start = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        with pytest.raises(ReaderUnavailable):
+            get_reader()
+        for f in ARTEFACTS.iterdir():
+            if f.is_file():
+                shutil.copy(f, tmp_path / f.name)
+        with pytest.raises(ReaderUnavailable):  # within the interval: remembered
+            get_reader()
+    with time_machine.travel(start + dt.timedelta(seconds=61), tick=False):
+        assert isinstance(get_reader(), Reader)
 
 
 def test_the_trivial_embedder_works_through_the_same_interface(hashing_reader):

@@ -328,7 +328,9 @@ def _evaluate(run: DryRun) -> tuple[dict, dict, int]:
             if kind == "no_longer_flagged":
                 blamed = (before_ids - after_ids) or before_ids
             else:
-                blamed = (after_ids - before_ids) or after_ids
+                # A change made by a finding that went away (an example now silences the
+                # model) is that finding's.
+                blamed = (after_ids - before_ids) or (before_ids - after_ids) or after_ids
             for rid in blamed:
                 per_rule[rid][kind] += 1
                 shown = by_rule.setdefault(rid, [])

@@ -186,3 +186,23 @@ def test_try_falls_back_to_the_rules_when_the_reader_is_unavailable(
     assert "verdicts only; the examples are not applied" in body
     assert 'id="verdict-v2"' in body and 'id="verdict-v1"' in body
     assert "The model reader</h3>" not in body and "model.crisis" not in body
+
+
+def test_try_shows_disputed_and_why_and_what_an_example_silences(client_for, policy_admin, draft):
+    """The model reads hate in a butcher's order no rule matches: disputed (a person
+    decides). A "what we do not mean" example in the draft silences it there."""
+    text = "Bought faggots from the butcher for tea, proper Black Country"
+    doc = copy.deepcopy(draft.document)
+    doc["examples"]["hate"]["not_mean"].append(text)
+    RuleSetVersion.objects.filter(pk=draft.pk).update(document=doc)
+    body = client_for(policy_admin).get(
+        reverse("policy:try"), {"text": text, "platform": "facebook", "version": draft.number}
+    ).content.decode()
+    draft_col = body.split('id="verdict-v2"')[1].split('id="verdict-v1"')[0]
+    published_col = body.split('id="verdict-v1"')[1]
+    assert '<span class="badge disputed">disputed</span>' in published_col
+    assert "the model reads a removal category the rules did not find: a person decides." in published_col
+    assert 'class="finding-hate"' in published_col
+    assert "disputed" not in draft_col and 'class="finding-hate"' not in draft_col
+    assert "Silenced by a “what we do not mean” example:" in draft_col
+    assert "<li>hate (score" in draft_col

@@ -8,6 +8,12 @@ A dry run judges stored comments under a candidate version and under the publish
 with the same inputs, and records what would change. The row is the job (pretix's
 OutgoingMail pattern): ``dryrun_request`` creates it and rings the Celery doorbell after
 commit; ``dryrun_execute`` claims it, runs, and records totals and examples on the row.
+
+Both sides are the combined verdict (rules and the model reader, each under its own
+version's examples and reader settings), so a draft's edit to "teach by example" shows up as
+changed verdicts. Each chunk of comments is embedded once and read under both versions.
+Without the reader (ReaderUnavailable) both sides are the rules' verdicts and
+``totals["reader"]`` says so.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from moderation import doorbells
 from moderation.models import Comment, Decision, DryRun, Verdict
 from policy.engine import compile_ruleset, load_default_document
 from policy.models import RuleSetVersion
+from policy.reader import ReaderSettings, ReaderUnavailable, combine, get_reader
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +159,40 @@ def _judge(candidate, baseline, row) -> tuple:
     return out[0], out[1]
 
 
+# Comments embedded per model call in a combined run: the reader spreads a batch over its
+# threads; a few hundred keeps them busy with little memory.
+READER_BATCH = 256
+
+
+def _reader_state():
+    """(the process-wide reader or None, what the result records about it)."""
+    try:
+        reader = get_reader()
+    except ReaderUnavailable as exc:
+        return None, {"used": False, "why": str(exc)}
+    return reader, {"used": True, "name": reader.name}
+
+
+def _summary(v) -> tuple:
+    return (v.action, v.escalation, v.signpost, tuple(h.id for h in v.rules))
+
+
+def _judge_combined(sides, reader, chunk: list) -> list:
+    """(before, after) for each row of ``chunk``: the comments embedded once, read under each
+    side's settings, combined with that side's rules."""
+    vectors = reader.embedder.embed([row[1] for row in chunk])
+    judged = []
+    for matcher, settings in sides:
+        readings = reader.read_vectors(vectors, settings=settings)
+        out = []
+        for (_, text, platform, received_at), reading in zip(chunk, readings, strict=True):
+            v = matcher.evaluate(text, platform=platform, received_at=received_at)
+            v = combine(v, reading, matcher=matcher, settings=settings, received_at=received_at)
+            out.append(_summary(v))
+        judged.append(out)
+    return list(zip(*judged, strict=True))
+
+
 def _worker_init(candidate_doc: dict, baseline_doc: dict) -> None:
     global _worker_matchers
     _worker_matchers = (compile_ruleset(candidate_doc), compile_ruleset(baseline_doc))
@@ -173,14 +214,26 @@ def _chunks(rows, size: int):
         yield chunk
 
 
-def _judged(run: DryRun, rows, total: int):
-    """Every row judged under both versions, in order; in worker processes for big runs."""
+def _judged(run: DryRun, rows, total: int, reader=None):
+    """Every row judged under both versions, in order: with ``reader``, the combined verdicts
+    in batches (the reader spreads each over its own threads); else the rules', in worker
+    processes for big runs."""
     import os
 
     import billiard
 
     candidate_doc = run.version.document
     baseline_doc = run.baseline.document if run.baseline else load_default_document()
+    if reader is not None:
+        candidate, baseline = _matchers(run)
+        sides = (
+            (baseline, ReaderSettings.from_document(baseline_doc)),
+            (candidate, ReaderSettings.from_document(candidate_doc)),
+        )
+        for chunk in _chunks(rows, READER_BATCH):
+            for row, judged in zip(chunk, _judge_combined(sides, reader, chunk), strict=True):
+                yield (*row, *judged)
+        return
     processes = os.cpu_count() or 1
     if total < PARALLEL_MIN_ROWS or processes < 2:
         candidate, baseline = _matchers(run)
@@ -229,6 +282,7 @@ def _evaluate(run: DryRun) -> tuple[dict, dict, int]:
     DryRun.objects.filter(pk=run.pk).update(total=total)
     outcomes = officer_outcomes(decided_filter)
     every = max(PROGRESS_MIN_ROWS, total // PROGRESS_STEPS)
+    reader, reader_state = _reader_state()
 
     counts: Counter = Counter()
     per_rule: dict[str, Counter] = defaultdict(Counter)
@@ -240,7 +294,9 @@ def _evaluate(run: DryRun) -> tuple[dict, dict, int]:
         .values_list("id", "text", "platform", "received_at")
         .iterator(chunk_size=CHUNK_SIZE)
     )
-    for comment_id, text, platform, received_at, before, after in _judged(run, rows, total):
+    for comment_id, text, platform, received_at, before, after in _judged(
+        run, rows, total, reader
+    ):
         was, now_ = before[0] != "allow", after[0] != "allow"
         counts["flagged_before"] += was
         counts["flagged_after"] += now_
@@ -272,7 +328,9 @@ def _evaluate(run: DryRun) -> tuple[dict, dict, int]:
             if kind == "no_longer_flagged":
                 blamed = (before_ids - after_ids) or before_ids
             else:
-                blamed = (after_ids - before_ids) or after_ids
+                # A change made by a finding that went away (an example now silences the
+                # model) is that finding's.
+                blamed = (after_ids - before_ids) or (before_ids - after_ids) or after_ids
             for rid in blamed:
                 per_rule[rid][kind] += 1
                 shown = by_rule.setdefault(rid, [])
@@ -310,6 +368,7 @@ def _evaluate(run: DryRun) -> tuple[dict, dict, int]:
         },
         **{k: counts[k] for k in DIFF_KINDS},
         "rules": {rid: dict(c) for rid, c in sorted(per_rule.items())},
+        "reader": reader_state,
     }
     examples["by_rule"] = by_rule
     return totals, examples, done

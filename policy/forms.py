@@ -16,7 +16,13 @@ from django import forms
 
 from policy.engine import RuleSetError
 from policy.engine.schema import DOC_ESCALATIONS, PLATFORMS, RULE_KEYS, RULE_SPEED_KEYS
-from policy.engine.verdict import ACTIONS, CATEGORIES, REPLY_TEMPLATE_KEYS, SIGNPOSTS
+from policy.engine.verdict import (
+    ACTIONS,
+    CATEGORIES,
+    REMOVAL_CATEGORIES,
+    REPLY_TEMPLATE_KEYS,
+    SIGNPOSTS,
+)
 
 DETECTORS = (
     "nhs_number",
@@ -548,7 +554,117 @@ class CategoriesForm(DocumentForm):
         return new
 
 
+class ExamplesForm(DocumentForm):
+    """Teach the model reader by example: per category, what we mean and what we do not mean
+    (one comment per line), the similarity that counts as close, and the score at which the
+    model's word alone may hide a comment of a removal category (empty = never)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.path_fields = {}
+        for cat in CATEGORIES:
+            label = cat.replace("_", " ")
+            self.fields[f"{cat}__mean"] = forms.CharField(
+                required=False,
+                label=f"{label}: what we mean",
+                widget=forms.Textarea(attrs={"rows": 4}),
+                help_text="One example comment per line; a comment close to one adds the category.",
+            )
+            self.fields[f"{cat}__not_mean"] = forms.CharField(
+                required=False,
+                label=f"{label}: what we do not mean",
+                widget=forms.Textarea(attrs={"rows": 4}),
+                help_text="One per line; a comment close to one silences the model for it.",
+            )
+            self.fields[f"{cat}__threshold"] = forms.DecimalField(
+                required=False,
+                label=f"{label}: how close counts",
+                min_value=0.5,
+                max_value=0.99,
+                decimal_places=2,
+                widget=forms.NumberInput(attrs={"step": "0.01"}),
+                help_text="Similarity 0.5 to 0.99; empty = 0.7.",
+            )
+            self.path_fields[f"examples.{cat}.mean"] = f"{cat}__mean"
+            self.path_fields[f"examples.{cat}.not_mean"] = f"{cat}__not_mean"
+            self.path_fields[f"examples.{cat}.threshold"] = f"{cat}__threshold"
+            self.path_fields[f"examples.{cat}"] = f"{cat}__mean"
+            if cat in REMOVAL_CATEGORIES:
+                self.fields[f"{cat}__auto_hide"] = forms.DecimalField(
+                    required=False,
+                    label=f"{label}: the model alone hides at score",
+                    min_value=0.5,
+                    max_value=1,
+                    decimal_places=3,
+                    widget=forms.NumberInput(attrs={"step": "0.001"}),
+                    help_text="Empty = never (a person decides). 0.5 to 1.",
+                )
+                self.path_fields[f"reader.auto_hide.{cat}"] = f"{cat}__auto_hide"
+
+    @classmethod
+    def initial_for(cls, doc: dict) -> dict:
+        examples = doc.get("examples") or {}
+        auto_hide = (doc.get("reader") or {}).get("auto_hide") or {}
+        out = {}
+        for cat in CATEGORIES:
+            spec = examples.get(cat) or {}
+            out[f"{cat}__mean"] = "\n".join(spec.get("mean") or [])
+            out[f"{cat}__not_mean"] = "\n".join(spec.get("not_mean") or [])
+            out[f"{cat}__threshold"] = spec.get("threshold")
+            if cat in REMOVAL_CATEGORIES:
+                out[f"{cat}__auto_hide"] = auto_hide.get(cat)
+        return out
+
+    def rows(self):
+        """(category, mean, not_mean, threshold, auto_hide or None) for the page."""
+        return [
+            (
+                cat,
+                self[f"{cat}__mean"],
+                self[f"{cat}__not_mean"],
+                self[f"{cat}__threshold"],
+                self[f"{cat}__auto_hide"] if cat in REMOVAL_CATEGORIES else None,
+            )
+            for cat in CATEGORIES
+        ]
+
+    def document_with(self, doc: dict) -> dict:
+        new = copy.deepcopy(doc)
+        d = self.cleaned_data
+        old = doc.get("examples") or {}
+        examples = {}
+        for cat in CATEGORIES:
+            spec = {
+                k: v
+                for k, v in (old.get(cat) or {}).items()
+                if k not in ("mean", "not_mean", "threshold")
+            }
+            mean, not_mean = _lines(d[f"{cat}__mean"]), _lines(d[f"{cat}__not_mean"])
+            if mean:
+                spec["mean"] = mean
+            if not_mean:
+                spec["not_mean"] = not_mean
+            if d[f"{cat}__threshold"] is not None:
+                spec["threshold"] = float(d[f"{cat}__threshold"])
+            # A threshold alone is kept, so schema.validate says the category needs an
+            # example rather than the threshold vanishing unsaid.
+            if mean or not_mean or "threshold" in spec:
+                examples[cat] = spec
+        # Nothing written that the admin did not set: the audit diff shows only their edit.
+        if examples or "examples" in new:
+            new["examples"] = examples
+        auto_hide = {
+            cat: float(d[f"{cat}__auto_hide"])
+            for cat in REMOVAL_CATEGORIES
+            if d[f"{cat}__auto_hide"] is not None
+        }
+        if auto_hide or "reader" in new:
+            new["reader"] = {**(new.get("reader") or {}), "auto_hide": auto_hide}
+        return new
+
+
 SECTION_FORMS = {
+    "examples": ExamplesForm,
     "staff": StaffForm,
     "links": LinksForm,
     "templates": TemplatesForm,

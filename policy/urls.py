@@ -30,6 +30,12 @@ urlpatterns = [
         name="templates",
     ),
     path("v/<int:number>/hours/", views.version_section, {"section": "hours"}, name="hours"),
+    path(
+        "v/<int:number>/examples/",
+        views.version_section,
+        {"section": "examples"},
+        name="examples",
+    ),
     path("v/<int:number>/history/", views.version_history, name="history"),
     path("v/<int:number>/export.yaml", views.version_export, name="export"),
     path("v/<int:number>/publish/", views.version_publish, name="publish"),

@@ -22,7 +22,7 @@ import time
 import urllib.request
 
 from moderation.simulator.server import SimulatorServer
-from moderation.simulator.texts import TEXTS
+from moderation.simulator.texts import MODEL_ONLY_CRISIS, TEXTS
 from moderation.simulator.world import DEMO_ACCOUNTS, World
 
 
@@ -117,6 +117,9 @@ def main(argv=None) -> int:
     for platform, account_id, _ in DEMO_ACCOUNTS:
         for n in range(args.backlog):  # the morning so far, oldest first, a few minutes apart
             world.add_comment(platform, account_id, world.random.choice(TEXTS)[1], at=time.time() - (args.backlog - n) * 240)
+    # A crisis post only the model reader catches, so the demo always shows one (README).
+    platform, account_id, _ = next(a for a in DEMO_ACCOUNTS if a[0] == "instagram")
+    world.add_comment(platform, account_id, MODEL_ONLY_CRISIS, at=time.time() - 120)
     server = SimulatorServer(port=args.port, world=world).start()
     print(f"simulator: serving Facebook, Instagram, YouTube and X on {server.base}", flush=True)
     stop = threading.Event()

@@ -46,3 +46,9 @@ TEXTS: list[tuple[str, str]] = [
     ('ordinary', '🙂🙂🙂'),
     ('ordinary', 'I think the comms team are doing their best in a tough job, leave them alone'),
 ]
+
+# The demo's model-only crisis post (README "Model reader"): indirect wording no rule matches
+# (`moderate --rules-only` allows it, no escalation) that the model reader escalates as
+# crisis. Written for the demo, not an evaluation row. seed_demo and the simulator's backlog
+# both post it, so `./dev run` always shows it.
+MODEL_ONLY_CRISIS = "been putting a tablet aside from every prescription, nearly enough now"

@@ -1,4 +1,5 @@
-"""Editing a draft: rules, term lists, staff, links, reply templates, working hours.
+"""Editing a draft: rules, term lists, staff, links, reply templates, working hours, and the
+model reader's examples ("teach by example") and auto-hide scores.
 
 Every save goes through policy.services.ruleset_change_draft (compiles the whole document;
 RuleSetError's path lands next to the field) and is audited with a YAML diff. Published and
@@ -30,6 +31,7 @@ SECTION_TITLES = {
     "links": "Links",
     "templates": "Reply templates",
     "hours": "Working hours",
+    "examples": "Examples",
     "history": "Changes",
 }
 

@@ -1,4 +1,10 @@
-"""Try a comment under a candidate version and the published one, side by side."""
+"""Try a comment under a candidate version and the published one, side by side.
+
+Each column is the combined verdict (rules and the model reader, policy.reader.combine) under
+that version's document, its examples included, so an edit to "teach by example" shows here
+before it is published. Without the reader (ReaderUnavailable) the columns are the rules'
+verdicts and the page says so.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +18,21 @@ from accounts.htmx import page_or_partial
 from policy import selectors
 from policy.engine import compile_ruleset
 from policy.forms import TryForm
+from policy.reader import CombinedJudge, ReaderSettings, ReaderUnavailable, get_reader
 from policy.views.common import highlight_segments, version_or_404
 
 
-def _judge(version, matcher, text: str, platform: str, received_at) -> dict:
-    verdict = matcher.evaluate(text, platform=platform, received_at=received_at)
+def _reader():
+    """(the process-wide reader or None, why it is unavailable or None)."""
+    try:
+        return get_reader(), None
+    except ReaderUnavailable as exc:
+        return None, str(exc)
+
+
+def _judge(version, matcher, reader, text: str, platform: str, received_at) -> dict:
+    judge = CombinedJudge(matcher, reader, ReaderSettings.from_document(version.document))
+    (verdict,) = judge.verdicts([(text, platform, received_at, None)])
     return {
         "version": version,
         "verdict": verdict,
@@ -33,7 +49,9 @@ def try_comment(request):
     form = TryForm(request.GET if "text" in request.GET else None, initial={"platform": "facebook"})
     candidate = published = None
     columns = []
+    reader_unavailable = None
     if form.is_valid():
+        reader, reader_unavailable = _reader()
         d = form.cleaned_data
         received_at = d["received_at"] or timezone.now()
         number = d["version"]
@@ -48,6 +66,7 @@ def try_comment(request):
                 _judge(
                     candidate,
                     compile_ruleset(candidate.document),
+                    reader,
                     d["text"],
                     d["platform"],
                     received_at,
@@ -55,11 +74,14 @@ def try_comment(request):
             )
         if published_matcher is not None:
             columns.append(
-                _judge(published, published_matcher, d["text"], d["platform"], received_at)
+                _judge(
+                    published, published_matcher, reader, d["text"], d["platform"], received_at
+                )
             )
     context = {
         "form": form,
         "columns": columns,
+        "reader_unavailable": reader_unavailable,
         "versions": selectors.versions_all(),
         "candidate": candidate,
         "default_version": (selectors.latest_draft() or None),

@@ -39,6 +39,7 @@ EDITORS = [
     ("policy:templates", {}, "crisis"),
     ("policy:hours", {}, "closures"),
     ("policy:categories", {}, None),
+    ("policy:examples", {}, "crisis__not_mean"),
     ("policy:terms", {}, "terms"),
     ("policy:rule_edit", {"rule_id": "first"}, "note"),
     ("policy:rule_new", {}, "note"),

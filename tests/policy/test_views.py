@@ -22,6 +22,7 @@ GET_VIEWS = [
     ("policy:templates", lambda d: {"number": d.number}, "", "templates"),
     ("policy:hours", lambda d: {"number": d.number}, "", "hours"),
     ("policy:categories", lambda d: {"number": d.number}, "", "categories"),
+    ("policy:examples", lambda d: {"number": d.number}, "", "examples"),
     ("policy:history", lambda d: {"number": d.number}, "", "history"),
     ("policy:rule_new", lambda d: {"number": d.number}, "", "rule-form"),
     (

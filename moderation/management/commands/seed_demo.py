@@ -20,6 +20,7 @@ from moderation.crypto import encrypt_credentials
 from moderation.models import Channel
 from moderation.ingest.store import comment_upsert
 from moderation.platforms.base import IncomingComment
+from moderation.simulator.texts import MODEL_ONLY_CRISIS
 from moderation.triage.classify import comments_classify
 
 DEMO_USERS = [
@@ -57,6 +58,9 @@ DEMO_COMMENTS = [
     ("x", "My neighbour's kids are left alone all weekend and they look starving, who do I tell?"),
     ("x", "Someone should burn the ICB offices down with the managers inside"),
     ("x", "Absolutely disgraceful decision to close the minor injuries unit"),
+    # No rule matches it; the model reader escalates it as crisis (README "Model reader").
+    # Last, so the earlier comments keep their demo-seed-<n> ids on a re-run.
+    ("instagram", MODEL_ONLY_CRISIS),
 ]
 
 

@@ -7,29 +7,13 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from moderation.ingest.store import comments_upsert_batch
 from moderation.models import Author, Comment
 from moderation.platforms.base import IncomingComment
 from tests.factories import ChannelFactory
+from tests.moderation.stored_comments import incoming as _incoming, store as _store
 
 pytestmark = pytest.mark.django_db
 
-TEXTS = {
-    "fine": "Great to see the new diagnostic centre open in Grantham!",
-    "abuse": "You're all scum, every single one of you",
-    "safeguarding": "My stepdad hits me when mum is at work and I'm scared to go home",
-    "question": "Can I take ibuprofen after my covid booster?",
-    "profanity": "You are all useless c*nts",  # "apply automatically" in the default rule set
-}
-
-
-def _incoming(key, n=0, **kw):
-    return IncomingComment(external_id=f"{key}-{n}", text=TEXTS[key], author_external_id=f"author-{key}", **kw)
-
-
-def _store(channel, incomings):
-    with transaction.atomic():
-        return comments_upsert_batch(channel=channel, incomings=incomings)
 
 
 def test_batch_upsert_stores_links_and_dedupes(django_capture_on_commit_callbacks):

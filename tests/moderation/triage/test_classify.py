@@ -8,37 +8,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from moderation import tasks
 from moderation.decisions import services as decisions
-from moderation.ingest.store import comment_upsert, comments_upsert_batch
+from moderation.ingest.store import comment_upsert
 from moderation.models import Author, Decision, PlatformAction, QueueItem, Verdict
 from moderation.platforms.base import IncomingComment
 from moderation.triage.classify import comments_classify
 from policy.selectors import published_matcher
 from tests.factories import ChannelFactory
+from tests.moderation.stored_comments import TEXTS, incoming as _incoming, store as _store
 
 pytestmark = pytest.mark.django_db
 
-TEXTS = {
-    "fine": "Great to see the new diagnostic centre open in Grantham!",
-    "abuse": "You're all scum, every single one of you",
-    "safeguarding": "My stepdad hits me when mum is at work and I'm scared to go home",
-    "question": "Can I take ibuprofen after my covid booster?",
-    "profanity": "You are all useless c*nts",  # "apply automatically" in the default rule set
-}
-
-
-def _incoming(key, n=0, **kw):
-    return IncomingComment(external_id=f"{key}-{n}", text=TEXTS[key], author_external_id=f"author-{key}", **kw)
-
-
-def _store(channel, incomings):
-    with transaction.atomic():
-        return comments_upsert_batch(channel=channel, incomings=incomings)
 
 
 def _verdicts(ids):
